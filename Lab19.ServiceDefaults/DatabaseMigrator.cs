@@ -1,0 +1,129 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Lab19.ServiceDefaults;
+
+/// <summary>Whether the service's database has been migrated and seeded; readiness and the data endpoints depend on it.</summary>
+public sealed class DatabaseReadiness
+{
+    private volatile bool _ready;
+    private volatile string _status = "The database has not been migrated yet.";
+
+    public bool IsReady => _ready;
+    public string Status => _status;
+
+    internal void Waiting(string reason) => _status = reason;
+
+    internal void Ready()
+    {
+        _status = "The database is migrated and seeded.";
+        _ready = true;
+    }
+}
+
+/// <summary>
+/// Applies the EF Core migrations inside the provider's execution strategy and then seeds idempotently.
+/// Keeps retrying while the database is unreachable, so the service can start before its database.
+/// </summary>
+public sealed class DatabaseMigrator<TContext>(
+    IServiceProvider services,
+    DatabaseReadiness readiness,
+    Func<TContext, CancellationToken, Task> seed,
+    ILogger<DatabaseMigrator<TContext>> logger) : BackgroundService
+    where TContext : DbContext
+{
+    private static readonly TimeSpan MaxDelay = TimeSpan.FromSeconds(2);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var delay = TimeSpan.FromMilliseconds(250);
+        for (var attempt = 1; !stoppingToken.IsCancellationRequested; attempt++)
+        {
+            try
+            {
+                await using var scope = services.CreateAsyncScope();
+                var db = scope.ServiceProvider.GetRequiredService<TContext>();
+                if (attempt == 1)
+                {
+                    var connection = db.Database.GetDbConnection();
+                    logger.LogInformation("{Context}: database {Database} on {Server}", typeof(TContext).Name, connection.Database, connection.DataSource);
+                }
+                var strategy = db.Database.CreateExecutionStrategy();
+                await strategy.ExecuteAsync(() => db.Database.MigrateAsync(stoppingToken));
+                await seed(db, stoppingToken);
+                readiness.Ready();
+                logger.LogInformation("{Context}: database migrated and seeded (attempt {Attempt})", typeof(TContext).Name, attempt);
+                return;
+            }
+            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
+            {
+                readiness.Waiting($"Waiting for the database (attempt {attempt}): {e.GetBaseException().Message}");
+                logger.LogWarning("{Context}: database not ready (attempt {Attempt}): {Reason}; retrying in {Delay} ms",
+                    typeof(TContext).Name, attempt, e.GetBaseException().Message, delay.TotalMilliseconds);
+                await Task.Delay(delay, stoppingToken);
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxDelay.Ticks));
+            }
+        }
+    }
+}
+
+public static class DatabaseMigratorExtensions
+{
+    /// <summary>
+    /// Migrates and seeds <typeparamref name="TContext"/> at start-up and adds the "database" readiness check:
+    /// unhealthy until that is done, and afterwards whenever the database does not answer.
+    /// </summary>
+    public static IHostApplicationBuilder AddDatabaseMigrator<TContext>(this IHostApplicationBuilder builder, Func<TContext, CancellationToken, Task> seed)
+        where TContext : DbContext
+    {
+        builder.Services.AddSingleton<DatabaseReadiness>();
+        builder.Services.AddSingleton(seed);
+        builder.Services.AddHostedService<DatabaseMigrator<TContext>>();
+        builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck<TContext>>("database");
+        return builder;
+    }
+
+    /// <summary>
+    /// Answers requests under <paramref name="path"/> with 503 ProblemDetails while the database is still being migrated,
+    /// before anything touches a half-made schema (a middleware, because endpoint filters run after the DbContext is resolved).
+    /// </summary>
+    public static WebApplication UseDatabaseReadiness(this WebApplication app, string path = "/api")
+    {
+        var readiness = app.Services.GetRequiredService<DatabaseReadiness>();
+        app.Use(async (context, next) =>
+        {
+            if (readiness.IsReady || !context.Request.Path.StartsWithSegments(path))
+            {
+                await next(context);
+                return;
+            }
+            await TypedResults.Problem(title: "Database not ready", detail: readiness.Status, statusCode: StatusCodes.Status503ServiceUnavailable)
+                .ExecuteAsync(context);
+        });
+        return app;
+    }
+
+    // The EF Core DbContext check would resolve the context before the migrator has ever reached the database; this one waits for it.
+    private sealed class DatabaseHealthCheck<TContext>(DatabaseReadiness readiness, IServiceProvider services) : IHealthCheck
+        where TContext : DbContext
+    {
+        public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+        {
+            if (!readiness.IsReady)
+            {
+                return HealthCheckResult.Unhealthy(readiness.Status);
+            }
+            await using var scope = services.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<TContext>();
+            return await db.Database.CanConnectAsync(cancellationToken)
+                ? HealthCheckResult.Healthy(readiness.Status)
+                : HealthCheckResult.Unhealthy("The database does not answer.");
+        }
+    }
+}

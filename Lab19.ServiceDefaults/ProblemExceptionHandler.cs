@@ -1,0 +1,70 @@
+using System.Data.Common;
+using System.Text.Json;
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Logging;
+
+namespace Lab19.ServiceDefaults;
+
+/// <summary>
+/// Turns every unhandled exception into a ProblemDetails answer without stack trace or SQL:
+/// bad requests keep their 4xx, an unreachable database is 503, anything else is 500.
+/// </summary>
+public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILogger<ProblemExceptionHandler> logger) : IExceptionHandler
+{
+    public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken cancellationToken)
+    {
+        var problem = exception switch
+        {
+            BadHttpRequestException bad => new ProblemDetails
+            {
+                Status = bad.StatusCode,
+                Title = bad.StatusCode switch
+                {
+                    StatusCodes.Status413PayloadTooLarge => "Request body too large",
+                    StatusCodes.Status415UnsupportedMediaType => "Unsupported content type",
+                    _ => "Malformed request",
+                },
+                Detail = bad.InnerException is JsonException { Path: { } path } ? $"{bad.Message} The JSON is invalid at '{path}'." : bad.Message,
+            },
+            _ when IsDatabaseUnavailable(exception) => new ProblemDetails
+            {
+                Status = StatusCodes.Status503ServiceUnavailable,
+                Title = "Database unavailable",
+                Detail = "The service's database did not answer. Try again shortly.",
+            },
+            _ => new ProblemDetails
+            {
+                Status = StatusCodes.Status500InternalServerError,
+                Title = "Unexpected error",
+                Detail = "The request failed on the server. See the service log for details.",
+            },
+        };
+
+        if (problem.Status >= 500)
+        {
+            logger.LogError(exception, "{Method} {Path} failed: {Title}", context.Request.Method, context.Request.Path, problem.Title);
+        }
+        else
+        {
+            logger.LogInformation("{Method} {Path} rejected: {Detail}", context.Request.Method, context.Request.Path, problem.Detail);
+        }
+
+        context.Response.StatusCode = problem.Status!.Value;
+        return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = problem });
+    }
+
+    /// <summary>True when the exception (or one it wraps) says the database could not be reached or timed out.</summary>
+    public static bool IsDatabaseUnavailable(Exception exception)
+    {
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            if (e is TimeoutException || e is DbException { IsTransient: true })
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+}

@@ -1,0 +1,135 @@
+using Lab19.ServiceDefaults;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using PointService.Data;
+
+namespace PointService;
+
+public record PointDto(long Id, int UserId, int Points, string? Reason, DateTime CreatedAt)
+{
+    public static PointDto From(PointRecord p) => new(p.Id, p.UserId, p.Points, p.Reason, p.CreatedAt);
+}
+
+public record UserTotalDto(int UserId, long Total);
+
+public record AddPointsRequest(int UserId, int? Points, string? Reason);
+
+public static class PointsApi
+{
+    public const int DefaultLimit = 100;
+    public const int MaxLimit = 1000;
+    public const int MaxPoints = 1_000_000;
+
+    public static IEndpointRouteBuilder MapPointsApi(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/api/v1/points");
+
+        api.MapGet("/", GetPoints);
+        api.MapGet("/{id:long}", GetPoint).WithName(nameof(GetPoint));
+        api.MapGet("/user/{userId}", GetUserPoints);
+        api.MapGet("/user/{userId}/total", GetUserTotal);
+        api.MapPost("/", AddPoints);
+
+        return app;
+    }
+
+    public static async Task<Results<Ok<PointDto[]>, ValidationProblem>> GetPoints(PointsDbContext db, int? limit, CancellationToken ct)
+    {
+        if (Validation.Limit(limit, DefaultLimit, MaxLimit) is not { } take)
+        {
+            return Validation.Problem("limit", $"limit must be between 1 and {MaxLimit}.");
+        }
+
+        var points = await db.Points.AsNoTracking()
+            .OrderByDescending(p => p.CreatedAt).ThenByDescending(p => p.Id)
+            .Take(take)
+            .Select(p => new PointDto(p.Id, p.UserId, p.Points, p.Reason, p.CreatedAt))
+            .ToArrayAsync(ct);
+        return TypedResults.Ok(points);
+    }
+
+    public static async Task<Results<Ok<PointDto>, NotFound>> GetPoint(PointsDbContext db, long id, CancellationToken ct)
+    {
+        var point = await db.Points.AsNoTracking().FirstOrDefaultAsync(p => p.Id == id, ct);
+        return point is null ? TypedResults.NotFound() : TypedResults.Ok(PointDto.From(point));
+    }
+
+    public static async Task<Results<Ok<PointDto[]>, ValidationProblem>> GetUserPoints(PointsDbContext db, int userId, int? limit, CancellationToken ct)
+    {
+        var errors = new Dictionary<string, string[]>();
+        if (userId <= 0)
+        {
+            errors["userId"] = ["userId must be a positive integer."];
+        }
+        if (Validation.Limit(limit, DefaultLimit, MaxLimit) is not { } take)
+        {
+            errors["limit"] = [$"limit must be between 1 and {MaxLimit}."];
+            take = 0;
+        }
+        if (errors.Count > 0)
+        {
+            return TypedResults.ValidationProblem(errors);
+        }
+
+        var points = await db.Points.AsNoTracking()
+            .Where(p => p.UserId == userId)
+            .OrderByDescending(p => p.CreatedAt).ThenByDescending(p => p.Id)
+            .Take(take)
+            .Select(p => new PointDto(p.Id, p.UserId, p.Points, p.Reason, p.CreatedAt))
+            .ToArrayAsync(ct);
+        return TypedResults.Ok(points);
+    }
+
+    public static async Task<Results<Ok<UserTotalDto>, ValidationProblem>> GetUserTotal(PointsDbContext db, int userId, CancellationToken ct)
+    {
+        if (userId <= 0)
+        {
+            return Validation.Problem("userId", "userId must be a positive integer.");
+        }
+
+        var total = await db.Points.Where(p => p.UserId == userId).SumAsync(p => (long)p.Points, ct);
+        return TypedResults.Ok(new UserTotalDto(userId, total));
+    }
+
+    public static async Task<Results<CreatedAtRoute<PointDto>, ValidationProblem>> AddPoints(PointsDbContext db, AddPointsRequest request, TimeProvider clock, CancellationToken ct)
+    {
+        var errors = Validate(request);
+        if (errors.Count > 0)
+        {
+            return TypedResults.ValidationProblem(errors);
+        }
+
+        var record = new PointRecord
+        {
+            UserId = request.UserId,
+            Points = request.Points!.Value,
+            Reason = request.Reason,
+            CreatedAt = clock.UtcNowInMicroseconds(),
+        };
+        db.Points.Add(record);
+        await db.SaveChangesAsync(ct);
+        return TypedResults.CreatedAtRoute(PointDto.From(record), nameof(GetPoint), new { id = record.Id });
+    }
+
+    public static Dictionary<string, string[]> Validate(AddPointsRequest request)
+    {
+        var errors = new Dictionary<string, string[]>();
+        if (request.UserId <= 0)
+        {
+            errors["userId"] = ["userId must be a positive integer."];
+        }
+        if (request.Points is not { } points || points == 0)
+        {
+            errors["points"] = ["points is required and must not be zero."];
+        }
+        else if (points is < -MaxPoints or > MaxPoints)
+        {
+            errors["points"] = [$"points must be between -{MaxPoints:N0} and {MaxPoints:N0}."];
+        }
+        if (Validation.Text("reason", request.Reason, PointRecord.MaxReasonLength, required: false) is { } reasonError)
+        {
+            errors["reason"] = [reasonError];
+        }
+        return errors;
+    }
+}

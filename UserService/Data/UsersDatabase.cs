@@ -1,0 +1,23 @@
+using Lab19.ServiceDefaults;
+using Microsoft.EntityFrameworkCore;
+using Npgsql;
+
+namespace UserService.Data;
+
+public static class UsersDatabase
+{
+    /// <summary>Registers <see cref="UsersDbContext"/> on the <c>userdb</c> connection string, migrated and seeded at start-up.</summary>
+    public static IHostApplicationBuilder AddUsersDatabase(this IHostApplicationBuilder builder)
+    {
+        var csb = new NpgsqlConnectionStringBuilder(builder.Configuration.GetConnectionString("userdb")
+            ?? throw new InvalidOperationException("Connection string 'userdb' is missing."));
+        // Short timeouts unless the connection string sets its own: an unreachable database costs a request seconds, not minutes.
+        if (csb.Timeout == 15) csb.Timeout = 3;
+        if (csb.CommandTimeout == 30) csb.CommandTimeout = 4;
+        var connectionString = csb.ConnectionString;
+
+        builder.Services.AddDbContextPool<UsersDbContext>(o => o.UseNpgsql(connectionString));
+        builder.AddDatabaseMigrator<UsersDbContext>(UsersSeed.SeedAsync);
+        return builder;
+    }
+}

@@ -1,0 +1,118 @@
+using System.Text.RegularExpressions;
+using Lab19.ServiceDefaults;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using Npgsql;
+using UserService.Data;
+
+namespace UserService;
+
+public record UserDto(int Id, string Name, string Email, DateTime CreatedAt);
+
+public record UserWithPointsDto(int Id, string Name, string Email, DateTime CreatedAt, long TotalPoints, PointDto[] RecentPoints);
+
+public record CreateUserRequest(string? Name, string? Email);
+
+public static partial class UsersApi
+{
+    public const int DefaultLimit = 100;
+    public const int MaxLimit = 1000;
+
+    public static IEndpointRouteBuilder MapUsersApi(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/api/v1/users");
+
+        api.MapGet("/", GetUsers);
+        api.MapGet("/{id}", GetUser).WithName(nameof(GetUser));
+        api.MapPost("/", CreateUser);
+
+        return app;
+    }
+
+    public static async Task<Results<Ok<UserDto[]>, ValidationProblem>> GetUsers(UsersDbContext db, int? limit, CancellationToken ct)
+    {
+        if (Validation.Limit(limit, DefaultLimit, MaxLimit) is not { } take)
+        {
+            return Validation.Problem("limit", $"limit must be between 1 and {MaxLimit}.");
+        }
+
+        var users = await db.Users.AsNoTracking()
+            .OrderBy(u => u.Id)
+            .Take(take)
+            .Select(u => new UserDto(u.Id, u.Name, u.Email, u.CreatedAt))
+            .ToArrayAsync(ct);
+        return TypedResults.Ok(users);
+    }
+
+    public static async Task<Results<Ok<UserWithPointsDto>, ValidationProblem, ProblemHttpResult>> GetUser(
+        UsersDbContext db, PointsClient points, int id, CancellationToken ct)
+    {
+        if (id <= 0)
+        {
+            return Validation.Problem("id", "id must be a positive integer.");
+        }
+
+        var user = await db.Users.AsNoTracking().FirstOrDefaultAsync(u => u.Id == id, ct);
+        if (user is null)
+        {
+            return TypedResults.Problem(title: "User not found", detail: $"There is no user {id}.", statusCode: StatusCodes.Status404NotFound);
+        }
+
+        try
+        {
+            var total = points.GetTotalAsync(id, ct);
+            var recent = points.GetRecentAsync(id, ct);
+            await Task.WhenAll(total, recent);
+            return TypedResults.Ok(new UserWithPointsDto(user.Id, user.Name, user.Email, user.CreatedAt, total.Result.Total, recent.Result));
+        }
+        catch (PointServiceUnavailableException e)
+        {
+            return TypedResults.Problem(title: "point-service unavailable", detail: e.Message, statusCode: StatusCodes.Status503ServiceUnavailable);
+        }
+    }
+
+    public static async Task<Results<CreatedAtRoute<UserDto>, ValidationProblem, ProblemHttpResult>> CreateUser(
+        UsersDbContext db, CreateUserRequest request, TimeProvider clock, CancellationToken ct)
+    {
+        var email = request.Email?.Trim().ToLowerInvariant();
+        var errors = Validate(request.Name, email);
+        if (errors.Count > 0)
+        {
+            return TypedResults.ValidationProblem(errors);
+        }
+
+        var user = new User { Name = request.Name!.Trim(), Email = email!, CreatedAt = clock.UtcNowInMicroseconds() };
+        db.Users.Add(user);
+        try
+        {
+            await db.SaveChangesAsync(ct);
+        }
+        catch (DbUpdateException e) when (e.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation })
+        {
+            return TypedResults.Problem(title: "Email already registered", detail: $"A user with email {email} already exists.", statusCode: StatusCodes.Status409Conflict);
+        }
+        return TypedResults.CreatedAtRoute(new UserDto(user.Id, user.Name, user.Email, user.CreatedAt), nameof(GetUser), new { id = user.Id });
+    }
+
+    public static Dictionary<string, string[]> Validate(string? name, string? email)
+    {
+        var errors = new Dictionary<string, string[]>();
+        if (Validation.Text("name", name, User.MaxNameLength, required: true) is { } nameError)
+        {
+            errors["name"] = [nameError];
+        }
+        if (Validation.Text("email", email, User.MaxEmailLength, required: true) is { } emailError)
+        {
+            errors["email"] = [emailError];
+        }
+        else if (!EmailPattern().IsMatch(email!))
+        {
+            errors["email"] = ["email must be an address like name@example.com."];
+        }
+        return errors;
+    }
+
+    // One '@', no spaces, a dot in the domain: strict enough for a lab, without pretending to implement RFC 5322.
+    [GeneratedRegex(@"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$")]
+    private static partial Regex EmailPattern();
+}
