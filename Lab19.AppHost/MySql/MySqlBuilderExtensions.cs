@@ -1,0 +1,80 @@
+using Aspire.Hosting.ApplicationModel;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using MySqlConnector;
+
+namespace Aspire.Hosting;
+
+/// <summary>
+/// MySQL for the lab, written here because Aspire.Hosting.MySql is not available to us;
+/// same API shape (AddMySql, AddDatabase, WithDataVolume), so that package can replace this folder.
+/// </summary>
+public static class MySqlBuilderExtensions
+{
+    public const string Image = "library/mysql";
+    public const string Tag = "8.4";
+
+    public static IResourceBuilder<MySqlServerResource> AddMySql(this IDistributedApplicationBuilder builder, string name, IResourceBuilder<ParameterResource>? password = null, int? port = null)
+    {
+        var passwordParameter = password?.Resource ?? ParameterResourceBuilderExtensions.CreateDefaultPasswordParameter(builder, $"{name}-password");
+        var server = new MySqlServerResource(name, passwordParameter);
+
+        string? connectionString = null;
+        builder.Eventing.Subscribe<ConnectionStringAvailableEvent>(server, async (_, ct) =>
+            connectionString = await server.ConnectionStringExpression.GetValueAsync(ct));
+        builder.Eventing.Subscribe<ResourceReadyEvent>(server, async (_, ct) =>
+        {
+            await using var connection = new MySqlConnection(connectionString);
+            await connection.OpenAsync(ct);
+            foreach (var database in server.Databases)
+            {
+                await using var create = connection.CreateCommand();
+                create.CommandText = $"CREATE DATABASE IF NOT EXISTS {new MySqlCommandBuilder().QuoteIdentifier(database.DatabaseName)};";
+                await create.ExecuteNonQueryAsync(ct);
+            }
+        });
+
+        var healthCheckKey = $"{name}_check";
+        builder.Services.AddHealthChecks().Add(new HealthCheckRegistration(
+            healthCheckKey, _ => new MySqlPingHealthCheck(() => connectionString), failureStatus: null, tags: null));
+
+        return builder.AddResource(server)
+            .WithEndpoint(port: port, targetPort: 3306, name: MySqlServerResource.PrimaryEndpointName)
+            .WithImage(Image, Tag)
+            .WithImageRegistry("docker.io")
+            .WithEnvironment(context => context.EnvironmentVariables["MYSQL_ROOT_PASSWORD"] = server.PasswordParameter)
+            .WithHealthCheck(healthCheckKey);
+    }
+
+    public static IResourceBuilder<MySqlDatabaseResource> AddDatabase(this IResourceBuilder<MySqlServerResource> builder, string name, string? databaseName = null)
+    {
+        var database = new MySqlDatabaseResource(name, databaseName ?? name, builder.Resource);
+        builder.Resource.AddDatabase(database);
+        return builder.ApplicationBuilder.AddResource(database);
+    }
+
+    public static IResourceBuilder<MySqlServerResource> WithDataVolume(this IResourceBuilder<MySqlServerResource> builder, string? name = null) =>
+        builder.WithVolume(name ?? $"{builder.ApplicationBuilder.Environment.ApplicationName.ToLowerInvariant()}-{builder.Resource.Name}-data", "/var/lib/mysql");
+
+    /// <summary>Healthy when a MySqlConnector connection opens and answers a ping (no maintained health-check package targets MySqlConnector 2.x).</summary>
+    private sealed class MySqlPingHealthCheck(Func<string?> connectionString) : IHealthCheck
+    {
+        public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+        {
+            if (connectionString() is not { } cs)
+            {
+                return HealthCheckResult.Unhealthy("The connection string is not known yet.");
+            }
+            try
+            {
+                await using var connection = new MySqlConnection(cs);
+                await connection.OpenAsync(cancellationToken);
+                return await connection.PingAsync(cancellationToken) ? HealthCheckResult.Healthy() : HealthCheckResult.Unhealthy("No answer to ping.");
+            }
+            catch (MySqlException e)
+            {
+                return HealthCheckResult.Unhealthy(e.Message, e);
+            }
+        }
+    }
+}

@@ -1,0 +1,32 @@
+namespace Aspire.Hosting;
+
+/// <summary>How the two uninstrumented services are run so that Beyla can find and name them.</summary>
+public static class ServiceResourceBuilderExtensions
+{
+    /// <summary>
+    /// The service itself listens on <paramref name="port"/> (no DCP proxy in front): Beyla discovers processes by the port they open.
+    /// It binds all interfaces so the beyla and k6 containers can reach it through the host.
+    /// </summary>
+    public static IResourceBuilder<ProjectResource> WithUnproxiedHttpEndpoint(this IResourceBuilder<ProjectResource> service, int port) =>
+        service.WithEndpoint("http", e =>
+        {
+            e.Port = port;
+            e.TargetPort = port;
+            e.IsProxied = false;
+            e.TargetHost = "0.0.0.0";
+        });
+
+    /// <summary>
+    /// Keeps OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES (Beyla names the service from them) and drops the exporter
+    /// settings Aspire gives every project (OTEL_EXPORTER_OTLP_* and the SDK tuning): nothing in these services exports telemetry.
+    /// </summary>
+    public static IResourceBuilder<ProjectResource> WithoutTelemetryExport(this IResourceBuilder<ProjectResource> service) =>
+        service.WithEnvironment(context =>
+        {
+            foreach (var key in context.EnvironmentVariables.Keys.Where(k => k.StartsWith("OTEL_", StringComparison.Ordinal) && k is not ("OTEL_SERVICE_NAME" or "OTEL_RESOURCE_ATTRIBUTES")).ToList())
+            {
+                context.EnvironmentVariables.Remove(key);
+            }
+            context.EnvironmentVariables["OTEL_SERVICE_NAME"] = service.Resource.Name;
+        });
+}
