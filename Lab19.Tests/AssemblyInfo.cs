@@ -1,0 +1,3 @@
+using Lab19.Tests.Infrastructure;
+
+[assembly: AssemblyFixture(typeof(SharedDatabases))]

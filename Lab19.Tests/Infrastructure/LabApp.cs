@@ -1,0 +1,89 @@
+using Aspire.Hosting.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Lab19.Tests.Infrastructure;
+
+/// <summary>
+/// The real AppHost, started through Aspire.Hosting.Testing in existing-database mode with observability off,
+/// on ports of its own so that it never collides with a running lab.
+/// </summary>
+public sealed class LabApp : IAsyncDisposable
+{
+    public static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(3);
+
+    private LabApp(DistributedApplication app, int userServicePort, int pointServicePort)
+    {
+        App = app;
+        UserServicePort = userServicePort;
+        PointServicePort = pointServicePort;
+        Users = new HttpClient { BaseAddress = new($"http://127.0.0.1:{userServicePort}"), Timeout = TimeSpan.FromSeconds(30) };
+        Points = new HttpClient { BaseAddress = new($"http://127.0.0.1:{pointServicePort}"), Timeout = TimeSpan.FromSeconds(30) };
+    }
+
+    public DistributedApplication App { get; }
+    public int UserServicePort { get; }
+    public int PointServicePort { get; }
+    /// <summary>user-service, at the port Beyla would watch.</summary>
+    public HttpClient Users { get; }
+    /// <summary>point-service, at the port Beyla would watch.</summary>
+    public HttpClient Points { get; }
+
+    /// <param name="userDb">The userdb connection string.</param>
+    /// <param name="pointDb">The pointdb connection string.</param>
+    /// <param name="configure">A last change to the model before it is built (e.g. pointing user-service at a fake point-service).</param>
+    /// <param name="waitUntilHealthy">Wait for both services to be healthy before returning.</param>
+    public static async Task<LabApp> StartAsync(string userDb, string pointDb,
+        Action<IDistributedApplicationTestingBuilder>? configure = null, bool waitUntilHealthy = true)
+    {
+        int userServicePort = DatabaseServer.FreePort(), pointServicePort = DatabaseServer.FreePort();
+        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Lab19_AppHost>(
+            [
+                "--Lab19:Observability:Enabled=false",
+                $"--Lab19:UserServicePort={userServicePort}",
+                $"--Lab19:PointServicePort={pointServicePort}",
+                $"--ConnectionStrings:userdb={userDb}",
+                $"--ConnectionStrings:pointdb={pointDb}",
+            ],
+            (options, _) => options.DisableDashboard = true);
+        builder.Services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Warning));
+        configure?.Invoke(builder);
+
+        var app = await builder.BuildAsync();
+        using var cts = new CancellationTokenSource(StartTimeout);
+        await app.StartAsync(cts.Token).WaitAsync(StartTimeout);
+        var lab = new LabApp(app, userServicePort, pointServicePort);
+        if (waitUntilHealthy)
+        {
+            await lab.WaitHealthyAsync("point-service");
+            await lab.WaitHealthyAsync("user-service");
+        }
+        return lab;
+    }
+
+    public Task WaitHealthyAsync(string resource, TimeSpan? timeout = null) =>
+        App.ResourceNotifications.WaitForResourceHealthyAsync(resource).WaitAsync(timeout ?? StartTimeout);
+
+    public async Task StopResourceAsync(string resource)
+    {
+        var result = await App.ResourceCommands.ExecuteCommandAsync(resource, KnownResourceCommands.StopCommand).WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.True(result.Success, $"stopping {resource}: {result.Message}");
+        await App.ResourceNotifications.WaitForResourceAsync(resource, KnownResourceStates.TerminalStates).WaitAsync(TimeSpan.FromSeconds(60));
+    }
+
+    public async Task StartResourceAsync(string resource)
+    {
+        var result = await App.ResourceCommands.ExecuteCommandAsync(resource, KnownResourceCommands.StartCommand).WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.True(result.Success, $"starting {resource}: {result.Message}");
+        await WaitHealthyAsync(resource);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Users.Dispose();
+        Points.Dispose();
+        await App.StopAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        await App.DisposeAsync();
+    }
+}

@@ -1,0 +1,67 @@
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+
+namespace Lab19.Tests.Infrastructure;
+
+public static class Repo
+{
+    /// <summary>The repository root: the folder that holds Lab19.Aspire.sln.</summary>
+    public static string Root { get; } = FindRoot();
+
+    public static string PathOf(params string[] parts) => Path.Combine([Root, .. parts]);
+
+    private static string FindRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Lab19.Aspire.sln"))) return dir.FullName;
+        }
+        throw new InvalidOperationException("Lab19.Aspire.sln not found above " + AppContext.BaseDirectory);
+    }
+}
+
+public static class Http
+{
+    public static StringContent Json(string json, string mediaType = "application/json") => new(json, Encoding.UTF8, mediaType);
+
+    public static StringContent Json(object value) => Json(JsonSerializer.Serialize(value, JsonSerializerOptions.Web));
+
+    /// <summary>Asserts a ProblemDetails answer with <paramref name="status"/> that gives away no stack trace or SQL, and returns it.</summary>
+    public static async Task<JsonElement> AssertProblemAsync(HttpResponseMessage response, HttpStatusCode status)
+    {
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(status == response.StatusCode, $"expected {(int)status}, got {(int)response.StatusCode}: {body}");
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        AssertNoInternals(body);
+        var problem = JsonDocument.Parse(body).RootElement;
+        Assert.Equal((int)status, problem.GetProperty("status").GetInt32());
+        Assert.False(string.IsNullOrWhiteSpace(problem.GetProperty("title").GetString()));
+        return problem;
+    }
+
+    public static void AssertNoInternals(string body)
+    {
+        foreach (var leak in new[] { "   at ", "Exception", "SELECT ", "INSERT ", "StackTrace", "Npgsql", "MySqlConnector" })
+        {
+            Assert.DoesNotContain(leak, body, StringComparison.Ordinal);
+        }
+    }
+
+    public static async Task<T> ReadAsync<T>(this HttpResponseMessage response)
+    {
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, $"{(int)response.StatusCode}: {body}");
+        return JsonSerializer.Deserialize<T>(body, JsonSerializerOptions.Web)!;
+    }
+
+    public static HttpRequestMessage Request(HttpMethod method, string path, HttpContent? content = null) =>
+        new(method, path) { Content = content };
+
+    public static MediaTypeHeaderValue JsonType => new("application/json");
+}
+
+public record PointDto(long Id, int UserId, int Points, string? Reason, DateTime CreatedAt);
+public record UserTotalDto(int UserId, long Total);
+public record UserDto(int Id, string Name, string Email, DateTime CreatedAt);
+public record UserWithPointsDto(int Id, string Name, string Email, DateTime CreatedAt, long TotalPoints, PointDto[] RecentPoints);
