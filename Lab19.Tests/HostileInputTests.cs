@@ -1,0 +1,105 @@
+using Lab19.Tests.Infrastructure;
+
+namespace Lab19.Tests;
+
+/// <summary>Hostile and malformed requests across every endpoint: each one a 4xx ProblemDetails, none of them changes any data.</summary>
+[Collection(LabCollection.Name)]
+public class HostileInputTests(LabFixture fixture)
+{
+    private const string Json = "application/json";
+    private static readonly string Huge = new('x', 70 * 1024); // over the 64 KiB body limit
+
+    public static TheoryData<string, string, string, string?, string?> Requests => new()
+    {
+        // service, method, path, body, content type
+        { "points", "GET", "/api/v1/points/user/abc", null, null },
+        { "points", "GET", "/api/v1/points/user/0", null, null },
+        { "points", "GET", "/api/v1/points/user/-7", null, null },
+        { "points", "GET", "/api/v1/points/user/99999999999999999999", null, null },
+        { "points", "GET", "/api/v1/points/user/1.5/total", null, null },
+        { "points", "GET", "/api/v1/points/user/99999999999999999999/total", null, null },
+        { "points", "GET", "/api/v1/points/user/1%20OR%201=1/total", null, null },
+        { "points", "GET", "/api/v1/points/user/1;DROP%20TABLE%20points", null, null },
+        { "points", "GET", "/api/v1/points?limit=0", null, null },
+        { "points", "GET", "/api/v1/points?limit=-1", null, null },
+        { "points", "GET", "/api/v1/points?limit=1000000", null, null },
+        { "points", "GET", "/api/v1/points?limit=99999999999999999999", null, null },
+        { "points", "GET", "/api/v1/points/user/1?limit=1001", null, null },
+        { "points", "GET", "/api/v1/points/user/1?limit=abc", null, null },
+        { "points", "POST", "/api/v1/points", "", Json },
+        { "points", "POST", "/api/v1/points", "{", Json },
+        { "points", "POST", "/api/v1/points", """{"userId":1,"points":10""", Json },
+        { "points", "POST", "/api/v1/points", "[]", Json },
+        { "points", "POST", "/api/v1/points", """[{"userId":1,"points":10}]""", Json },
+        { "points", "POST", "/api/v1/points", "null", Json },
+        { "points", "POST", "/api/v1/points", "42", Json },
+        { "points", "POST", "/api/v1/points", """{"userId":1,"points":"ten"}""", Json },
+        { "points", "POST", "/api/v1/points", """{"userId":"one","points":10}""", Json },
+        { "points", "POST", "/api/v1/points", """{"userId":1,"points":10.5}""", Json },
+        { "points", "POST", "/api/v1/points", """{"userId":1,"points":10,"admin":true}""", Json },
+        { "points", "POST", "/api/v1/points", """{"userId":1,"points":1000001}""", Json },
+        { "points", "POST", "/api/v1/points", """{"userId":1,"points":-1000001}""", Json },
+        { "points", "POST", "/api/v1/points", """{"userId":1,"points":2147483648}""", Json },
+        { "points", "POST", "/api/v1/points", """{"userId":1,"points":-2147483648}""", Json },
+        { "points", "POST", "/api/v1/points", """{"userId":99999999999999999999,"points":5}""", Json },
+        { "points", "POST", "/api/v1/points", """{"userId":0,"points":5,"reason":"'; DROP TABLE points; --"}""", Json },
+        { "points", "POST", "/api/v1/points", $$"""{"userId":1,"points":5,"reason":"{{new string('r', 201)}}"}""", Json },
+        { "points", "POST", "/api/v1/points", $$"""{"userId":1,"points":5,"reason":"{{new string('r', 10_000)}}"}""", Json },
+        { "points", "POST", "/api/v1/points", """{"userId":1,"points":5,"reason":"bell\u0007and\u001b[31mescape"}""", Json },
+        { "points", "POST", "/api/v1/points", """{"userId":1,"points":0,"reason":"🎉🎉🎉"}""", Json },
+        { "points", "POST", "/api/v1/points", """{"userId":1,"points":5}""", "text/plain" },
+        { "points", "POST", "/api/v1/points", """<points userId="1">5</points>""", "application/xml" },
+        { "points", "POST", "/api/v1/points", $$"""{"userId":1,"points":5,"reason":"{{Huge}}"}""", Json },
+        { "users", "GET", "/api/v1/users/abc", null, null },
+        { "users", "GET", "/api/v1/users/0", null, null },
+        { "users", "GET", "/api/v1/users/-1", null, null },
+        { "users", "GET", "/api/v1/users/99999999999999999999", null, null },
+        { "users", "GET", "/api/v1/users/1'%20OR%20'1'='1", null, null },
+        { "users", "GET", "/api/v1/users?limit=0", null, null },
+        { "users", "GET", "/api/v1/users?limit=-5", null, null },
+        { "users", "GET", "/api/v1/users?limit=5000", null, null },
+        { "users", "POST", "/api/v1/users", "", Json },
+        { "users", "POST", "/api/v1/users", """{"name":"Ada",""", Json },
+        { "users", "POST", "/api/v1/users", "[]", Json },
+        { "users", "POST", "/api/v1/users", """{"name":42,"email":"a@b.example"}""", Json },
+        { "users", "POST", "/api/v1/users", """{"name":"Ada","email":"a@b.example","isAdmin":true}""", Json },
+        { "users", "POST", "/api/v1/users", """{"name":"","email":"a@b.example"}""", Json },
+        { "users", "POST", "/api/v1/users", $$"""{"name":"{{new string('n', 101)}}","email":"a@b.example"}""", Json },
+        { "users", "POST", "/api/v1/users", $$"""{"name":"{{new string('n', 10_000)}}","email":"a@b.example"}""", Json },
+        { "users", "POST", "/api/v1/users", """{"name":"Ada","email":"not-an-email"}""", Json },
+        { "users", "POST", "/api/v1/users", """{"name":"Ada","email":"ada@@b.example"}""", Json },
+        { "users", "POST", "/api/v1/users", """{"name":"Ada","email":"'; DROP TABLE users; --"}""", Json },
+        { "users", "POST", "/api/v1/users", """{"name":"Ada\u0000Lovelace","email":"ada@b.example"}""", Json },
+        { "users", "POST", "/api/v1/users", """{"name":"Ada 🎉","email":"🎉@🎉"}""", Json },
+        { "users", "POST", "/api/v1/users", """{"name":"Ada","email":"a@b.example"}""", "text/plain" },
+        { "users", "POST", "/api/v1/users", $$"""{"name":"Ada","email":"{{Huge}}@b.example"}""", Json },
+    };
+
+    [Theory]
+    [MemberData(nameof(Requests))]
+    public async Task Is_answered_4xx_problem_details_and_changes_nothing(string service, string method, string path, string? body, string? contentType)
+    {
+        var client = service == "users" ? fixture.Lab.Users : fixture.Lab.Points;
+        var before = await DataSnapshot.TakeAsync(fixture);
+
+        using var request = new HttpRequestMessage(new HttpMethod(method), path);
+        if (body is not null) request.Content = Http.Json(body, contentType!);
+        var response = await client.SendAsync(request, TestContext.Current.CancellationToken);
+
+        var text = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+        Assert.True((int)response.StatusCode is >= 400 and < 500, $"{method} {path} answered {(int)response.StatusCode}: {text}");
+        await Http.AssertProblemAsync(response, response.StatusCode);
+        Assert.Equal(before, await DataSnapshot.TakeAsync(fixture));
+    }
+
+    [Fact]
+    public void The_table_covers_at_least_40_requests_on_every_endpoint()
+    {
+        var rows = Requests.Select(r => ((ITheoryDataRow)r).GetData()).Select(d => ((string)d[1]!, (string)d[2]!)).ToList();
+        Assert.True(rows.Count >= 40, $"{rows.Count} rows");
+        foreach (var endpoint in new[] { "GET /api/v1/points?", "GET /api/v1/points/user/", "POST /api/v1/points", "GET /api/v1/users/", "GET /api/v1/users?", "POST /api/v1/users" })
+        {
+            Assert.Contains(rows, r => $"{r.Item1} {r.Item2}".StartsWith(endpoint, StringComparison.Ordinal));
+        }
+    }
+}
