@@ -22,6 +22,8 @@ public sealed class LabApp : IAsyncDisposable
         Points = new HttpClient { BaseAddress = new($"http://127.0.0.1:{pointServicePort}"), Timeout = TimeSpan.FromSeconds(30) };
     }
 
+    private Task _started = Task.CompletedTask;
+
     public DistributedApplication App { get; }
     public int UserServicePort { get; }
     public int PointServicePort { get; }
@@ -51,11 +53,12 @@ public sealed class LabApp : IAsyncDisposable
         configure?.Invoke(builder);
 
         var app = await builder.BuildAsync();
-        using var cts = new CancellationTokenSource(StartTimeout);
-        await app.StartAsync(cts.Token).WaitAsync(StartTimeout);
-        var lab = new LabApp(app, userServicePort, pointServicePort);
+        // StartAsync returns once every resource has started, and a resource starts only after what it waits for is healthy.
+        var started = app.StartAsync().WaitAsync(StartTimeout);
+        var lab = new LabApp(app, userServicePort, pointServicePort) { _started = started };
         if (waitUntilHealthy)
         {
+            await started;
             await lab.WaitHealthyAsync("point-service");
             await lab.WaitHealthyAsync("user-service");
         }
@@ -83,6 +86,7 @@ public sealed class LabApp : IAsyncDisposable
     {
         Users.Dispose();
         Points.Dispose();
+        await _started.ContinueWith(_ => { }); // a start that failed has already failed its test
         await App.StopAsync().WaitAsync(TimeSpan.FromSeconds(60));
         await App.DisposeAsync();
     }

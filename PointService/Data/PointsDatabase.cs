@@ -11,13 +11,14 @@ public static class PointsDatabase
     {
         var csb = new MySqlConnectionStringBuilder(builder.Configuration.GetConnectionString("pointdb")
             ?? throw new InvalidOperationException("Connection string 'pointdb' is missing."));
-        // Short timeouts unless the connection string sets its own: an unreachable database costs a request seconds, not minutes.
-        if (csb.ConnectionTimeout == 15) csb.ConnectionTimeout = 3;
-        if (csb.DefaultCommandTimeout == 30) csb.DefaultCommandTimeout = 4;
+        // Short timeouts unless the connection string sets its own (see DatabaseLimits).
+        if (csb.ConnectionTimeout == 15) csb.ConnectionTimeout = DatabaseLimits.ConnectTimeoutSeconds;
+        if (csb.DefaultCommandTimeout == 30) csb.DefaultCommandTimeout = DatabaseLimits.CommandTimeoutSeconds;
         var connectionString = csb.ConnectionString;
 
         // The server version (MySQL 8.x or MariaDB) is detected, not hard-coded; pooled options are built once, on first use.
-        builder.Services.AddDbContextPool<PointsDbContext>(o => o.UseMySql(connectionString, ServerVersion.AutoDetect(connectionString)));
+        builder.Services.AddDbContextPool<PointsDbContext>(o => o.UseMySql(connectionString, ServerVersion.AutoDetect(connectionString),
+            mysql => mysql.EnableRetryOnFailure(DatabaseLimits.RetryCount, DatabaseLimits.MaxRetryDelay, errorNumbersToAdd: null)));
         builder.AddDatabaseMigrator<PointsDbContext>(PointsSeed.SeedAsync);
         return builder;
     }

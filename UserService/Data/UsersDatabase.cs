@@ -11,12 +11,13 @@ public static class UsersDatabase
     {
         var csb = new NpgsqlConnectionStringBuilder(builder.Configuration.GetConnectionString("userdb")
             ?? throw new InvalidOperationException("Connection string 'userdb' is missing."));
-        // Short timeouts unless the connection string sets its own: an unreachable database costs a request seconds, not minutes.
-        if (csb.Timeout == 15) csb.Timeout = 3;
-        if (csb.CommandTimeout == 30) csb.CommandTimeout = 4;
+        // Short timeouts unless the connection string sets its own (see DatabaseLimits).
+        if (csb.Timeout == 15) csb.Timeout = DatabaseLimits.ConnectTimeoutSeconds;
+        if (csb.CommandTimeout == 30) csb.CommandTimeout = DatabaseLimits.CommandTimeoutSeconds;
         var connectionString = csb.ConnectionString;
 
-        builder.Services.AddDbContextPool<UsersDbContext>(o => o.UseNpgsql(connectionString));
+        builder.Services.AddDbContextPool<UsersDbContext>(o => o.UseNpgsql(connectionString,
+            npgsql => npgsql.EnableRetryOnFailure(DatabaseLimits.RetryCount, DatabaseLimits.MaxRetryDelay, errorCodesToAdd: null)));
         builder.AddDatabaseMigrator<UsersDbContext>(UsersSeed.SeedAsync);
         return builder;
     }
