@@ -50,7 +50,16 @@ public static class MySqlBuilderExtensions
     {
         var database = new MySqlDatabaseResource(name, databaseName ?? name, builder.Resource);
         builder.Resource.AddDatabase(database);
-        return builder.ApplicationBuilder.AddResource(database);
+
+        // Healthy once the database exists and answers, so WaitFor(database) waits for more than a running container.
+        string? connectionString = null;
+        builder.ApplicationBuilder.Eventing.Subscribe<ConnectionStringAvailableEvent>(database, async (_, ct) =>
+            connectionString = await database.ConnectionStringExpression.GetValueAsync(ct));
+        var healthCheckKey = $"{name}_check";
+        builder.ApplicationBuilder.Services.AddHealthChecks().Add(new HealthCheckRegistration(
+            healthCheckKey, _ => new MySqlPingHealthCheck(() => connectionString), failureStatus: null, tags: null));
+
+        return builder.ApplicationBuilder.AddResource(database).WithHealthCheck(healthCheckKey);
     }
 
     public static IResourceBuilder<MySqlServerResource> WithDataVolume(this IResourceBuilder<MySqlServerResource> builder, string? name = null) =>
