@@ -1,4 +1,5 @@
 using Aspire.Hosting.ApplicationModel;
+using Aspire.Hosting.Utils;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using MySqlConnector;
@@ -63,7 +64,7 @@ public static class MySqlBuilderExtensions
     }
 
     public static IResourceBuilder<MySqlServerResource> WithDataVolume(this IResourceBuilder<MySqlServerResource> builder, string? name = null) =>
-        builder.WithVolume(name ?? $"{builder.ApplicationBuilder.Environment.ApplicationName.ToLowerInvariant()}-{builder.Resource.Name}-data", "/var/lib/mysql");
+        builder.WithVolume(name ?? VolumeNameGenerator.Generate(builder, "data"), "/var/lib/mysql");
 
     /// <summary>Healthy when a MySqlConnector connection opens and answers a ping (no maintained health-check package targets MySqlConnector 2.x).</summary>
     private sealed class MySqlPingHealthCheck(Func<string?> connectionString) : IHealthCheck

@@ -1,0 +1,103 @@
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Lab19.Tests.Infrastructure;
+using YamlDotNet.RepresentationModel;
+
+namespace Lab19.Tests;
+
+/// <summary>grafana/: the provisioned RED dashboard queries only what Beyla exports today, from lgtm's own datasources.</summary>
+public partial class DashboardTests
+{
+    /// <summary>What Beyla 3.x exports for HTTP (Prometheus names, as stored by lgtm's Prometheus).</summary>
+    private static readonly HashSet<string> BeylaMetrics =
+    [
+        "http_server_request_duration_seconds_bucket", "http_server_request_duration_seconds_sum", "http_server_request_duration_seconds_count",
+        "http_client_request_duration_seconds_bucket", "http_client_request_duration_seconds_sum", "http_client_request_duration_seconds_count",
+        "http_server_request_body_size_bytes_bucket", "http_server_request_body_size_bytes_sum", "http_server_request_body_size_bytes_count",
+        "target_info",
+    ];
+
+    private static readonly HashSet<string> BeylaLabels =
+        ["service_name", "http_request_method", "http_response_status_code", "http_route", "server_address", "server_port", "url_scheme", "le"];
+
+    private static readonly HashSet<string> LgtmDatasources = ["prometheus", "tempo", "loki", "pyroscope"];
+
+    private static JsonElement Dashboard => JsonDocument.Parse(File.ReadAllText(Repo.PathOf("grafana", "custom", "lab19-beyla-red.json"))).RootElement;
+
+    private static IEnumerable<JsonElement> Walk(JsonElement e) => e.ValueKind switch
+    {
+        JsonValueKind.Object => e.EnumerateObject().SelectMany(p => Walk(p.Value)).Prepend(e),
+        JsonValueKind.Array => e.EnumerateArray().SelectMany(Walk),
+        _ => [],
+    };
+
+    private static List<string> PromQl() =>
+        Walk(Dashboard).Where(o => o.TryGetProperty("expr", out _)).Select(o => o.GetProperty("expr").GetString()!)
+            .Concat(Walk(Dashboard).Where(o => o.TryGetProperty("definition", out _)).Select(o => o.GetProperty("definition").GetString()!))
+            .ToList();
+
+    [GeneratedRegex(@"\b([a-zA-Z_:][a-zA-Z0-9_:]*)\s*[{\[]")]
+    private static partial Regex MetricSelector();
+
+    [GeneratedRegex(@"label_values\(\s*([a-zA-Z_:][a-zA-Z0-9_:]*)\s*,\s*([a-zA-Z_]+)\s*\)")]
+    private static partial Regex LabelValues();
+
+    [GeneratedRegex(@"\b(?:by|without)\s*\(([^)]*)\)|[{,]\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*(?:=~|!~|!=|=)")]
+    private static partial Regex Labels();
+
+    [Fact]
+    public void Is_the_lab_dashboard_with_red_panels_and_a_tempo_panel()
+    {
+        Assert.Equal("Lab19 · Beyla RED metrics", Dashboard.GetProperty("title").GetString());
+        Assert.Equal(LgtmResourceBuilderExtensions.DashboardPath, "/d/" + Dashboard.GetProperty("uid").GetString());
+        var panels = Dashboard.GetProperty("panels").EnumerateArray().ToList();
+        var titles = string.Join(" | ", panels.Select(p => p.GetProperty("title").GetString()));
+        foreach (var word in new[] { "Request rate", "Error rate", "p50 / p95 / p99", "client side", "traces" })
+        {
+            Assert.Contains(word, titles);
+        }
+        var tempo = Assert.Single(panels, p => p.GetProperty("datasource").GetProperty("uid").GetString() == "tempo");
+        Assert.Contains("user-service", tempo.GetProperty("targets")[0].GetProperty("query").GetString());
+    }
+
+    [Fact]
+    public void Every_query_uses_only_metrics_and_labels_Beyla_exports()
+    {
+        var queries = PromQl();
+        Assert.True(queries.Count >= 6, $"{queries.Count} queries");
+        foreach (var query in queries)
+        {
+            var metrics = MetricSelector().Matches(query).Select(m => m.Groups[1].Value)
+                .Concat(LabelValues().Matches(query).Select(m => m.Groups[1].Value)).ToList();
+            Assert.NotEmpty(metrics);
+            Assert.All(metrics, m => Assert.Contains(m, BeylaMetrics));
+
+            var labels = Labels().Matches(query)
+                .SelectMany(m => m.Groups[1].Success ? m.Groups[1].Value.Split(',') : [m.Groups[2].Value])
+                .Select(l => l.Trim()).Where(l => l.Length > 0)
+                .Concat(LabelValues().Matches(query).Select(m => m.Groups[2].Value));
+            Assert.All(labels, l => Assert.Contains(l, BeylaLabels));
+        }
+    }
+
+    [Fact]
+    public void Every_datasource_is_one_lgtm_provides()
+    {
+        var uids = Walk(Dashboard).Where(o => o.TryGetProperty("datasource", out var d) && d.ValueKind == JsonValueKind.Object)
+            .Select(o => o.GetProperty("datasource").GetProperty("uid").GetString()!).Distinct().ToList();
+        Assert.Contains("prometheus", uids);
+        Assert.All(uids, u => Assert.Contains(u, LgtmDatasources));
+    }
+
+    [Fact]
+    public void The_provider_points_where_the_AppHost_mounts_the_dashboards()
+    {
+        var yaml = new YamlStream();
+        yaml.Load(new StringReader(File.ReadAllText(Repo.PathOf("grafana", "custom.yaml"))));
+        var provider = (YamlMappingNode)((YamlSequenceNode)((YamlMappingNode)yaml.Documents[0].RootNode)["providers"]).Children.Single();
+        var path = ((YamlMappingNode)provider["options"])["path"].ToString();
+
+        Assert.Equal($"{LgtmResourceBuilderExtensions.ProvisioningTarget}/custom", path);
+        Assert.Equal("file", provider["type"].ToString());
+    }
+}
