@@ -54,7 +54,7 @@ public partial class LabContentTests
     }
 
     /// <summary>A password written into a connection string or a variable (Password=..., MYSQL_ROOT_PASSWORD=...), not one taken from a parameter.</summary>
-    [GeneratedRegex(@"(?i)(password|pwd)=(?![{$<*])[^;\s""'{}]{3,}")]
+    [GeneratedRegex(@"(?i)(password|pwd)=(?![{$<*.])[^;\s""'{}]{3,}")]
     private static partial Regex PasswordValue();
 
     [Fact]
