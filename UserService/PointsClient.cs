@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization.Metadata;
 using Microsoft.Extensions.Http.Resilience;
 using Polly.CircuitBreaker;
 using Polly.Timeout;
@@ -17,7 +18,7 @@ public sealed class PointsClient(HttpClient http)
     public const int RecentLimit = 10;
 
     /// <summary>Every call to point-service, retries included, ends within this time.</summary>
-    public static readonly TimeSpan TotalTimeout = TimeSpan.FromSeconds(2.5);
+    public static readonly TimeSpan TotalTimeout = TimeSpan.FromSeconds(2);
 
     public static void BoundResilience(HttpStandardResilienceOptions o)
     {
@@ -28,12 +29,12 @@ public sealed class PointsClient(HttpClient http)
     }
 
     public Task<UserTotalDto> GetTotalAsync(int userId, CancellationToken ct) =>
-        GetAsync<UserTotalDto>($"/api/v1/points/user/{userId}/total", ct);
+        GetAsync($"/api/v1/points/user/{userId}/total", UserJsonContext.Default.UserTotalDto, ct);
 
     public Task<PointDto[]> GetRecentAsync(int userId, CancellationToken ct) =>
-        GetAsync<PointDto[]>($"/api/v1/points/user/{userId}?limit={RecentLimit}", ct);
+        GetAsync($"/api/v1/points/user/{userId}?limit={RecentLimit}", UserJsonContext.Default.PointDtoArray, ct);
 
-    private async Task<T> GetAsync<T>(string path, CancellationToken ct)
+    private async Task<T> GetAsync<T>(string path, JsonTypeInfo<T> json, CancellationToken ct)
     {
         try
         {
@@ -42,7 +43,7 @@ public sealed class PointsClient(HttpClient http)
             {
                 throw new PointServiceUnavailableException($"point-service answered {(int)response.StatusCode} to GET {path}.");
             }
-            return await response.Content.ReadFromJsonAsync<T>(ct)
+            return await response.Content.ReadFromJsonAsync(json, ct)
                 ?? throw new PointServiceUnavailableException($"point-service sent an empty body to GET {path}.");
         }
         catch (Exception e) when (e is HttpRequestException or TimeoutRejectedException or BrokenCircuitException or System.Text.Json.JsonException

@@ -7,8 +7,9 @@ var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
 builder.AddUsersDatabase();
-builder.Services.AddHttpClient<PointsClient>(c => c.BaseAddress = new("http://point-service"));
+builder.Services.AddHttpClient<PointsClient>(c => c.BaseAddress = new("http://point-service")).RemoveAllLoggers();
 builder.Services.ConfigureAll<HttpStandardResilienceOptions>(PointsClient.BoundResilience);
+builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, UserJsonContext.Default));
 
 var app = builder.Build();
 

@@ -1,0 +1,4 @@
+dofile("bench/wrk/common.lua")
+request = function()
+  return wrk.format("GET", "/api/v1/points/user/" .. next_user_id() .. "?limit=10")
+end
