@@ -1,4 +1,5 @@
 using System.Data.Common;
+using System.Net.Sockets;
 using System.Text.Json;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http;
@@ -55,12 +56,12 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILo
         return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = problem });
     }
 
-    /// <summary>True when the exception (or one it wraps) says the database could not be reached or timed out.</summary>
+    /// <summary>True when the exception (or one it wraps) says the database could not be reached, timed out, or dropped the connection.</summary>
     public static bool IsDatabaseUnavailable(Exception exception)
     {
         for (var e = exception; e is not null; e = e.InnerException)
         {
-            if (e is TimeoutException || e is DbException { IsTransient: true })
+            if (e is TimeoutException or DbException { IsTransient: true } or DbException { InnerException: IOException or SocketException })
             {
                 return true;
             }

@@ -1,5 +1,7 @@
 using Lab19.ServiceDefaults;
+using System.Net.Sockets;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
 using MySqlConnector;
 
 namespace PointService.Data;
@@ -14,12 +16,25 @@ public static class PointsDatabase
         // Short timeouts unless the connection string sets its own (see DatabaseLimits).
         if (csb.ConnectionTimeout == 15) csb.ConnectionTimeout = DatabaseLimits.ConnectTimeoutSeconds;
         if (csb.DefaultCommandTimeout == 30) csb.DefaultCommandTimeout = DatabaseLimits.CommandTimeoutSeconds;
+        // The service sets no session state, so a pooled connection needs no reset: one server command less per request.
+        csb.ConnectionReset = false;
         var connectionString = csb.ConnectionString;
 
         // The server version (MySQL 8.x or MariaDB) is detected, not hard-coded; pooled options are built once, on first use.
         builder.Services.AddDbContextPool<PointsDbContext>(o => o.UseMySql(connectionString, ServerVersion.AutoDetect(connectionString),
-            mysql => mysql.EnableRetryOnFailure(DatabaseLimits.RetryCount, DatabaseLimits.MaxRetryDelay, errorNumbersToAdd: null)));
+            mysql => mysql.ExecutionStrategy(dependencies => new RetryingStrategy(dependencies))));
         builder.AddDatabaseMigrator<PointsDbContext>(PointsSeed.SeedAsync);
         return builder;
+    }
+
+    /// <summary>
+    /// Pomelo's retrying strategy, plus the case it does not count as transient: a pooled connection the server has closed
+    /// (it restarted), which fails on first use because pooled connections are not reset.
+    /// </summary>
+    private sealed class RetryingStrategy(ExecutionStrategyDependencies dependencies)
+        : MySqlRetryingExecutionStrategy(dependencies, DatabaseLimits.RetryCount, DatabaseLimits.MaxRetryDelay, errorNumbersToAdd: null)
+    {
+        protected override bool ShouldRetryOn(Exception exception) =>
+            base.ShouldRetryOn(exception) || exception is MySqlException { InnerException: IOException or SocketException };
     }
 }

@@ -53,6 +53,8 @@ namespace PointService.Data.Migrations
 
                     b.HasIndex("UserId", "CreatedAt");
 
+                    b.HasIndex("UserId", "Points");
+
                     b.ToTable("points", (string)null);
                 });
 #pragma warning restore 612, 618

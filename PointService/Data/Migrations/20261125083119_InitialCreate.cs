@@ -37,6 +37,11 @@ namespace PointService.Data.Migrations
                 name: "IX_points_user_id_created_at",
                 table: "points",
                 columns: new[] { "user_id", "created_at" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_points_user_id_points",
+                table: "points",
+                columns: new[] { "user_id", "points" });
         }
 
         /// <inheritdoc />

@@ -12,7 +12,7 @@ using PointService.Data;
 namespace PointService.Data.Migrations
 {
     [DbContext(typeof(PointsDbContext))]
-    [Migration("20261125072836_InitialCreate")]
+    [Migration("20261125083119_InitialCreate")]
     partial class InitialCreate
     {
         /// <inheritdoc />
@@ -55,6 +55,8 @@ namespace PointService.Data.Migrations
                     b.HasKey("Id");
 
                     b.HasIndex("UserId", "CreatedAt");
+
+                    b.HasIndex("UserId", "Points");
 
                     b.ToTable("points", (string)null);
                 });
