@@ -22,10 +22,9 @@ public static class LgtmResourceBuilderExtensions
             .WithHttpEndpoint(targetPort: 4318, name: OtlpHttpEndpoint)
             .WithHttpHealthCheck("/api/health", endpointName: GrafanaEndpoint)
             .WithUrlForEndpoint(GrafanaEndpoint, u => u.DisplayText = "Grafana")
-            .WithUrlForEndpoint(GrafanaEndpoint, e => new ResourceUrlAnnotation { Url = DashboardPath, DisplayText = "Lab19 · Beyla RED metrics" })
             .WithUrlForEndpoint(OtlpGrpcEndpoint, u => u.DisplayLocation = UrlDisplayLocation.DetailsOnly)
             .WithUrlForEndpoint(OtlpHttpEndpoint, u => u.DisplayLocation = UrlDisplayLocation.DetailsOnly);
-        return lgtm;
+        return lgtm.WithUrl($"{lgtm.GetEndpoint(GrafanaEndpoint)}{DashboardPath}", "Lab19 · Beyla RED metrics");
     }
 
     /// <summary>Provisions the lab's own Grafana dashboards (a provider YAML plus JSON files) from <paramref name="directory"/>, read-only.</summary>
