@@ -86,4 +86,18 @@ public class FakePointServiceTests(FakePointServiceFixture fixture)
         await Http.AssertProblemAsync(await fixture.Lab.Users.GetAsync("/api/v1/users/55555555", Ct), HttpStatusCode.NotFound);
         Assert.Equal(calls, fixture.Fake.Calls);
     }
+
+    [Fact]
+    public async Task User_service_writes_no_trace_context_of_its_own_on_calls_to_point_service()
+    {
+        fixture.Fake.Mode = FakePointService.Behaviour.Healthy;
+        var (calls, traced) = (fixture.Fake.Calls, fixture.Fake.CallsWithTraceparent);
+
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/api/v1/users/9");
+        request.Headers.Add("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
+        (await fixture.Lab.Users.SendAsync(request, Ct)).EnsureSuccessStatusCode();
+
+        Assert.Equal(calls + 2, fixture.Fake.Calls);
+        Assert.Equal(traced, fixture.Fake.CallsWithTraceparent); // Beyla adds it on the wire in the lab; .NET itself must not
+    }
 }

@@ -15,6 +15,7 @@ public sealed class FakePointService : IAsyncDisposable
 
     private readonly WebApplication _app;
     private int _calls;
+    private int _callsWithTraceparent;
 
     public FakePointService()
     {
@@ -26,6 +27,7 @@ public sealed class FakePointService : IAsyncDisposable
         _app.Use(async (context, next) =>
         {
             Interlocked.Increment(ref _calls);
+            if (context.Request.Headers.ContainsKey("traceparent")) Interlocked.Increment(ref _callsWithTraceparent);
             switch (Mode)
             {
                 case Behaviour.Slow:
@@ -48,6 +50,7 @@ public sealed class FakePointService : IAsyncDisposable
     public string Url => $"http://127.0.0.1:{Port}";
     public Behaviour Mode { get; set; }
     public int Calls => Volatile.Read(ref _calls);
+    public int CallsWithTraceparent => Volatile.Read(ref _callsWithTraceparent);
 
     public Task StartAsync() => _app.StartAsync();
 
