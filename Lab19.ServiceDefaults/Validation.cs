@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 namespace Lab19.ServiceDefaults;
 
 /// <summary>The input rules both APIs share (paging and free text).</summary>
+// Hand-written: these rules (ranges that exclude zero, no control characters, blank vs. absent) go beyond the built-in DataAnnotations validation.
 public static class Validation
 {
     /// <summary>The effective page size, or null when <paramref name="limit"/> is outside 1..<paramref name="max"/>.</summary>
