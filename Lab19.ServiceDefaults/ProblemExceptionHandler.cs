@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using System.Text.Json;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Logging;
 
@@ -21,12 +22,8 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILo
             BadHttpRequestException bad => new ProblemDetails
             {
                 Status = bad.StatusCode,
-                Title = bad.StatusCode switch
-                {
-                    StatusCodes.Status413PayloadTooLarge => "Request body too large",
-                    StatusCodes.Status415UnsupportedMediaType => "Unsupported content type",
-                    _ => "Malformed request",
-                },
+                // 413 and 415 usually arrive as bare status codes, which UseStatusCodePages turns into ProblemDetails.
+                Title = bad.StatusCode == StatusCodes.Status400BadRequest ? "Malformed request" : ReasonPhrases.GetReasonPhrase(bad.StatusCode),
                 Detail = bad.InnerException is JsonException { Path: { } path } ? $"{bad.Message} The JSON is invalid at '{path}'." : bad.Message,
             },
             _ when IsDatabaseUnavailable(exception) => new ProblemDetails

@@ -198,7 +198,17 @@ public class AppHostModelTests
         Assert.All(mounts, m => Assert.True(m.IsReadOnly));
         Assert.Contains(mounts, m => m.Target == "/otel-lgtm/grafana/conf/provisioning/dashboards/custom.yaml" && File.Exists(m.Source));
         Assert.Contains(mounts, m => m.Target == "/otel-lgtm/grafana/conf/provisioning/dashboards/custom" && File.Exists(Path.Combine(m.Source!, "lab19-beyla-red.json")));
-        Assert.True(lgtm.Annotations.OfType<ResourceUrlsCallbackAnnotation>().Any(), "no Grafana / dashboard links for the Aspire dashboard");
+
+        var grafana = lgtm.Annotations.OfType<EndpointAnnotation>().Single(e => e.Name == "grafana");
+        grafana.AllocatedEndpoint = new AllocatedEndpoint(grafana, "localhost", 3000);
+        var urls = new List<ResourceUrlAnnotation> { new() { Url = "http://localhost:3000", Endpoint = new EndpointReference((IResourceWithEndpoints)lgtm, "grafana") } };
+        var context = new ResourceUrlsCallbackContext(new DistributedApplicationExecutionContext(DistributedApplicationOperation.Run), lgtm, urls, TestContext.Current.CancellationToken);
+        foreach (var callback in lgtm.Annotations.OfType<ResourceUrlsCallbackAnnotation>())
+        {
+            await callback.Callback(context);
+        }
+        Assert.Contains(urls, u => u.DisplayText == "Grafana" && u.Url == "http://localhost:3000");
+        Assert.Contains(urls, u => u.DisplayText == "Lab19 · Beyla RED metrics" && u.Url == "http://localhost:3000/d/lab19-beyla-red");
     }
 
     [Fact]
