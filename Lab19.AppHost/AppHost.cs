@@ -26,6 +26,7 @@ var userService = builder.AddProject<Projects.UserService>("user-service")
     .WithoutTelemetryExport()
     .WithReference(userdb).WaitFor(userdb)
     .WithReference(pointService).WaitFor(pointService)
+    .WithDotnetTracePropagation(lab.GetValue("DotnetTracePropagation", true))
     .WithHttpHealthCheck("/health");
 
 // Observability: the only telemetry in the lab comes from Beyla. Off where containers or eBPF cannot run.

@@ -20,6 +20,9 @@ public static class Extensions
         builder.Services.AddHealthChecks()
             .AddCheck("self", () => HealthCheckResult.Healthy(), ["live"]);
 
+        // Outgoing calls carry a sampled W3C traceparent, so Beyla keeps the downstream spans of a request that came without one.
+        TraceContext.SampleRequestsLikeAParentBasedSampler();
+
         builder.Services.AddServiceDiscovery();
         builder.Services.ConfigureHttpClientDefaults(http =>
         {

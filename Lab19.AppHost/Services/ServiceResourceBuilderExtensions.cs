@@ -29,4 +29,14 @@ public static class ServiceResourceBuilderExtensions
             }
             context.EnvironmentVariables["OTEL_SERVICE_NAME"] = service.Resource.Name;
         });
+
+    /// <summary>
+    /// Whether .NET's HttpClient writes the W3C <c>traceparent</c> of the current request on outgoing calls (on by default in .NET).
+    /// Off, the only trace context on the wire is what Beyla injects itself: the lab's "Beyla alone" exercise.
+    /// </summary>
+    public static IResourceBuilder<ProjectResource> WithDotnetTracePropagation(this IResourceBuilder<ProjectResource> service, bool enabled) =>
+        enabled ? service : service.WithEnvironment(DisableActivityPropagationVariable, "false");
+
+    /// <summary>The runtime's environment switch for the System.Net.Http.EnableActivityPropagation AppContext setting.</summary>
+    public const string DisableActivityPropagationVariable = "DOTNET_SYSTEM_NET_HTTP_ENABLEACTIVITYPROPAGATION";
 }

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -15,7 +16,7 @@ public sealed class FakePointService : IAsyncDisposable
 
     private readonly WebApplication _app;
     private int _calls;
-    private int _callsWithTraceparent;
+    private readonly ConcurrentQueue<string?> _traceparents = new();
 
     public FakePointService()
     {
@@ -27,7 +28,7 @@ public sealed class FakePointService : IAsyncDisposable
         _app.Use(async (context, next) =>
         {
             Interlocked.Increment(ref _calls);
-            if (context.Request.Headers.ContainsKey("traceparent")) Interlocked.Increment(ref _callsWithTraceparent);
+            _traceparents.Enqueue(context.Request.Headers.TryGetValue("traceparent", out var traceparent) ? traceparent.ToString() : null);
             switch (Mode)
             {
                 case Behaviour.Slow:
@@ -50,7 +51,8 @@ public sealed class FakePointService : IAsyncDisposable
     public string Url => $"http://127.0.0.1:{Port}";
     public Behaviour Mode { get; set; }
     public int Calls => Volatile.Read(ref _calls);
-    public int CallsWithTraceparent => Volatile.Read(ref _callsWithTraceparent);
+    /// <summary>The <c>traceparent</c> header of every call so far, in arrival order (null: the call had none).</summary>
+    public IReadOnlyList<string?> Traceparents => [.. _traceparents];
 
     public Task StartAsync() => _app.StartAsync();
 
