@@ -35,7 +35,8 @@ if (lab.GetValue("Observability:Enabled", true))
     var lgtm = builder.AddLgtm("lgtm", lab.GetValue("GrafanaPort", 3000))
         .WithDashboards("../grafana");
 
-    builder.AddBeyla("beyla", "../beyla/beyla-config.yml", [userServicePort, pointServicePort], lab.GetValue("Beyla:Privileged", true))
+    builder.AddBeyla("beyla", "../beyla/beyla-config.yml", lab.GetValue("Beyla:Privileged", true))
+        .WithServices(userService, pointService)
         .WithTracePrinter(lab.GetValue("Beyla:TracePrinter", "text")!)
         .WithOtlpExporter(lgtm.GetOtlpGrpcEndpoint())
         .WaitFor(lgtm);

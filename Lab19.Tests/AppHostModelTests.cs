@@ -59,7 +59,7 @@ public class AppHostModelTests
         Assert.Equal("docker.io/library/mysql:8.4", ImageOf(Resource(builder, "point-db")));
         Assert.Equal("pointdb", Assert.IsType<MySqlDatabaseResource>(Resource(builder, "pointdb")).DatabaseName);
         Assert.Equal("docker.io/grafana/otel-lgtm:0.31.0", ImageOf(Resource(builder, "lgtm")));
-        Assert.Equal("docker.io/grafana/beyla:3.35.0", ImageOf(Resource(builder, "beyla")));
+        Assert.Equal("docker.io/grafana/beyla:3.33.0", ImageOf(Resource(builder, "beyla")));
         Assert.Equal("docker.io/grafana/k6:1.8.1", ImageOf(Resource(builder, "k6")));
         Assert.IsType<ProjectResource>(Resource(builder, "user-service"));
         Assert.IsType<ProjectResource>(Resource(builder, "point-service"));
@@ -136,7 +136,11 @@ public class AppHostModelTests
         Assert.True(config.IsReadOnly);
         Assert.Equal(Repo.PathOf("beyla", "beyla-config.yml"), config.Source);
         Assert.True(File.Exists(config.Source));
-        Assert.Contains(beyla.Annotations.OfType<ContainerMountAnnotation>(), m => m.Source == "/sys/fs/cgroup" && m.Target == "/sys/fs/cgroup");
+        // What Beyla's docs ask a container to see: cgroups and tracefs (context propagation), securityfs read-only (lockdown mode).
+        var mounts = beyla.Annotations.OfType<ContainerMountAnnotation>().Where(m => m.Type == ContainerMountType.BindMount).ToDictionary(m => m.Target, m => (m.Source, m.IsReadOnly));
+        Assert.Equal(("/sys/fs/cgroup", false), mounts["/sys/fs/cgroup"]);
+        Assert.Equal(("/sys/kernel/tracing", false), mounts["/sys/kernel/tracing"]);
+        Assert.Equal(("/sys/kernel/security", true), mounts["/sys/kernel/security"]);
 
         var env = await PublishEnvironmentAsync(beyla);
         Assert.Equal("/config/beyla-config.yml", env["BEYLA_CONFIG_PATH"]);
@@ -263,5 +267,28 @@ public class AppHostModelTests
 
         Assert.DoesNotContain(builder.Resources, r => r.Name is "lgtm" or "beyla" or "k6");
         Assert.Contains(builder.Resources, r => r.Name == "user-service");
+    }
+
+    [Theory]
+    [InlineData(new string[0], null)]
+    [InlineData(new[] { "--Lab19:DotnetTracePropagation=false" }, "false")]
+    public async Task Dotnet_trace_propagation_is_left_on_unless_the_lab_switches_it_off(string[] args, string? expected)
+    {
+        await using var builder = await ModelAsync(args);
+
+        var env = await PublishEnvironmentAsync(Resource(builder, "user-service"));
+        Assert.Equal(expected, env.GetValueOrDefault(ServiceResourceBuilderExtensions.DisableActivityPropagationVariable));
+    }
+
+    [Fact]
+    public async Task Point_service_talks_to_its_MySQL_container_in_plaintext_so_Beyla_can_read_the_SQL()
+    {
+        await using var builder = await ModelAsync();
+
+        // The expressions as the service receives them, with placeholders for the container's address and the generated password.
+        var server = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = Assert.IsType<MySqlServerResource>(Resource(builder, "point-db")).ConnectionStringExpression.ValueExpression };
+        Assert.Equal("None", server["SslMode"]);
+        Assert.Equal("True", server["AllowPublicKeyRetrieval"]);
+        Assert.Equal("{point-db.connectionString};Database=pointdb", Assert.IsType<MySqlDatabaseResource>(Resource(builder, "pointdb")).ConnectionStringExpression.ValueExpression, ignoreCase: true);
     }
 }

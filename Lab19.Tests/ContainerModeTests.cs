@@ -6,7 +6,16 @@ namespace Lab19.Tests;
 public class ContainerModeTests
 {
     private const string NeedsDocker =
-        "Needs a Docker engine that can pull postgres and mysql images (none here); run on a machine with Docker to cover the default container mode.";
+        "Needs a Docker engine that has, or can pull, the postgres and mysql images (none here); run on a machine with Docker to cover the default container mode.";
+
+    /// <summary>The database images the AppHost's default mode runs, read from its model.</summary>
+    private static async Task<string[]> DatabaseImagesAsync()
+    {
+        await using var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Lab19_AppHost>([], TestContext.Current.CancellationToken);
+        return builder.Resources.Where(r => r.Name is "user-db" or "point-db")
+            .Select(r => r.Annotations.OfType<ContainerImageAnnotation>().Single())
+            .Select(i => $"{i.Registry}/{i.Image}:{i.Tag}").ToArray();
+    }
 
     private static async Task<DistributedApplication> StartAsync(string volumePrefix)
     {
@@ -32,7 +41,7 @@ public class ContainerModeTests
     [Fact]
     public async Task The_lab_in_containers_serves_a_user_with_points_and_keeps_data_across_a_restart()
     {
-        Assert.SkipUnless(Docker.IsAvailable(), NeedsDocker);
+        Assert.SkipUnless(Docker.IsAvailable() && await Docker.CanRunImagesAsync(await DatabaseImagesAsync()), NeedsDocker);
         var volumePrefix = $"lab19-test-{Guid.NewGuid():N}"[..24];
         PointDto created;
 

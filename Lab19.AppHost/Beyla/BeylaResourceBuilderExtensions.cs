@@ -1,38 +1,66 @@
 namespace Aspire.Hosting;
 
-/// <summary>Grafana Beyla: eBPF auto-instrumentation of the uninstrumented services, found by the ports they listen on.</summary>
+/// <summary>
+/// Grafana Beyla: eBPF auto-instrumentation of the uninstrumented services, found by the ports they listen on.
+/// Every Beyla behaviour relied on here is listed with its upstream source in docs/beyla-facts.md.
+/// </summary>
 public static class BeylaResourceBuilderExtensions
 {
     public const string Image = "grafana/beyla";
-    public const string Tag = "3.35.0";
+    /// <summary>The newest release tag in grafana/beyla's history when the lab was last checked (see docs/beyla-facts.md).</summary>
+    public const string Tag = "3.33.0";
     public const string ConfigTarget = "/config/beyla-config.yml";
 
     /// <summary>Beyla's documented least-privilege set, used when Lab19:Beyla:Privileged is false (NET_ADMIN for context propagation).</summary>
     public static readonly string[] Capabilities = ["BPF", "PERFMON", "DAC_READ_SEARCH", "CHECKPOINT_RESTORE", "SYS_PTRACE", "NET_RAW", "SYS_ADMIN", "NET_ADMIN"];
 
+    /// <summary>
+    /// Host paths Beyla's documentation asks a containerised Beyla to see: the cgroup hierarchy (context propagation attaches there),
+    /// the tracing file system (without it Beyla switches header propagation off on kernels that need its FIONREAD mitigation)
+    /// and securityfs, read-only, so that Beyla detects the kernel's lockdown mode.
+    /// </summary>
+    public static readonly (string Path, bool ReadOnly)[] HostMounts = [("/sys/fs/cgroup", false), ("/sys/kernel/tracing", false), ("/sys/kernel/security", true)];
+
+    /// <summary>The variable that tells Beyla which ports to instrument: the only discovery rule in the lab (beyla-config.yml has none).</summary>
+    public const string OpenPortVariable = "BEYLA_OPEN_PORT";
+
     /// <param name="configFile">The Beyla YAML, relative to the AppHost directory.</param>
-    /// <param name="openPorts">The ports the services listen on (one source of truth: the AppHost's configuration).</param>
     /// <param name="privileged">--privileged, or only <see cref="Capabilities"/>.</param>
-    public static IResourceBuilder<ContainerResource> AddBeyla(this IDistributedApplicationBuilder builder, string name, string configFile, int[] openPorts, bool privileged)
+    public static IResourceBuilder<ContainerResource> AddBeyla(this IDistributedApplicationBuilder builder, string name, string configFile, bool privileged)
     {
-        // --pid=host lets Beyla see the services' processes; host networking is not possible under DCP and not needed for HTTP tracing.
+        // --pid=host lets Beyla see the services' processes.
         string[] runtimeArgs = privileged
             ? ["--privileged", "--pid=host"]
             : ["--pid=host", .. Capabilities.Select(c => $"--cap-add={c}"), "--security-opt=apparmor=unconfined"];
 
-        return builder.AddContainer(name, Image, Tag)
+        var beyla = builder.AddContainer(name, Image, Tag)
             .WithImageRegistry("docker.io")
             .WithContainerRuntimeArgs(runtimeArgs)
             .WithBindMount(Path.GetFullPath(configFile, builder.AppHostDirectory), ConfigTarget, isReadOnly: true)
-            // Header-based context propagation attaches to the host's cgroup hierarchy.
-            .WithBindMount("/sys/fs/cgroup", "/sys/fs/cgroup")
-            .WithEnvironment("BEYLA_CONFIG_PATH", ConfigTarget)
-            .WithEnvironment("BEYLA_OPEN_PORT", string.Join(',', openPorts));
+            .WithEnvironment("BEYLA_CONFIG_PATH", ConfigTarget);
+        foreach (var (path, readOnly) in HostMounts)
+        {
+            beyla.WithBindMount(path, path, readOnly);
+        }
+        return beyla;
     }
 
     /// <summary>
-    /// Sends traces and metrics to an OTLP gRPC endpoint. Plain variables on purpose: WithOtlpExporter would also set
-    /// OTEL_SERVICE_NAME, which Beyla takes as the name of every service it instruments.
+    /// Instruments exactly these services: the ports of their "http" endpoints, read from the resources themselves when Beyla starts.
+    /// They must be unproxied (WithUnproxiedHttpEndpoint), or the port would belong to DCP's proxy.
+    /// </summary>
+    public static IResourceBuilder<ContainerResource> WithServices(this IResourceBuilder<ContainerResource> beyla, params IResourceBuilder<ProjectResource>[] services) =>
+        beyla.WithEnvironment(context => context.EnvironmentVariables[OpenPortVariable] = string.Join(',', services.Select(s => ListeningPort(s.Resource))));
+
+    private static int ListeningPort(ProjectResource service)
+    {
+        var http = service.Annotations.OfType<EndpointAnnotation>().Single(e => e.Name == "http");
+        return http.TargetPort ?? throw new InvalidOperationException($"{service.Name} has no fixed port for Beyla to watch: give it WithUnproxiedHttpEndpoint.");
+    }
+
+    /// <summary>
+    /// Sends traces and metrics to an OTLP gRPC endpoint. beyla-config.yml sets no endpoint, so this is the one place it is set.
+    /// Plain variables on purpose: WithOtlpExporter would also set OTEL_SERVICE_NAME, which Beyla takes as the name of every service it instruments.
     /// </summary>
     public static IResourceBuilder<ContainerResource> WithOtlpExporter(this IResourceBuilder<ContainerResource> beyla, EndpointReference otlpGrpc) =>
         beyla

@@ -13,8 +13,14 @@ public class MySqlServerResource(string name, ParameterResource password) : Cont
 
     public IReadOnlyList<MySqlDatabaseResource> Databases => _databases;
 
+    /// <summary>
+    /// Plaintext on purpose: MySQL 8.4 offers TLS and MySqlConnector would take it, and Beyla may then miss the SQL it decodes
+    /// (see docs/beyla-facts.md). Without TLS, MySQL's default caching_sha2_password needs the server's RSA key for a first login.
+    /// </summary>
+    public const string LabConnectionOptions = "SslMode=None;AllowPublicKeyRetrieval=True";
+
     public ReferenceExpression ConnectionStringExpression => ReferenceExpression.Create(
-        $"Server={PrimaryEndpoint.Property(EndpointProperty.Host)};Port={PrimaryEndpoint.Property(EndpointProperty.Port)};User ID=root;Password={PasswordParameter}");
+        $"Server={PrimaryEndpoint.Property(EndpointProperty.Host)};Port={PrimaryEndpoint.Property(EndpointProperty.Port)};User ID=root;Password={PasswordParameter};{LabConnectionOptions}");
 
     internal void AddDatabase(MySqlDatabaseResource database) => _databases.Add(database);
 }

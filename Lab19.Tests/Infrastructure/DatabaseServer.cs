@@ -264,6 +264,30 @@ internal sealed class LocalMariaDb(string name) : DatabaseServer(name)
 
 internal static class Docker
 {
+    /// <summary>True when each image is present locally or can be pulled now (an engine without a reachable registry can run neither).</summary>
+    public static async Task<bool> CanRunImagesAsync(IEnumerable<string> images)
+    {
+        foreach (var image in images)
+        {
+            try
+            {
+                await Processes.RunAsync("docker", "image", "inspect", image);
+            }
+            catch (InvalidOperationException)
+            {
+                try
+                {
+                    await Processes.RunAsync("docker", "pull", "--quiet", image);
+                }
+                catch (Exception e) when (e is InvalidOperationException or TimeoutException)
+                {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
     public static bool IsAvailable()
     {
         try
