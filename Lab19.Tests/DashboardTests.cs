@@ -14,11 +14,19 @@ public partial class DashboardTests
         "http_server_request_duration_seconds_bucket", "http_server_request_duration_seconds_sum", "http_server_request_duration_seconds_count",
         "http_client_request_duration_seconds_bucket", "http_client_request_duration_seconds_sum", "http_client_request_duration_seconds_count",
         "http_server_request_body_size_bytes_bucket", "http_server_request_body_size_bytes_sum", "http_server_request_body_size_bytes_count",
+        "db_client_operation_duration_seconds_bucket", "db_client_operation_duration_seconds_sum", "db_client_operation_duration_seconds_count",
         "target_info",
     ];
 
     private static readonly HashSet<string> BeylaLabels =
-        ["service_name", "http_request_method", "http_response_status_code", "http_route", "server_address", "server_port", "url_scheme", "le"];
+        ["service_name", "http_request_method", "http_response_status_code", "http_route", "server_address", "server_port", "url_scheme", "le",
+         "db_operation_name", "db_system_name"];
+
+    /// <summary>Beyla exports metrics every 10 s (beyla-config.yml); a one-minute window holds six points of each series.</summary>
+    private const string RateWindow = "[1m]";
+
+    /// <summary>The probes' routes: the RED panels show what users asked for, not the AppHost's health checks.</summary>
+    private const string NoHealthRoutes = "http_route!~\"/health|/alive|/actuator/health\"";
 
     private static readonly HashSet<string> LgtmDatasources = ["prometheus", "tempo", "loki", "pyroscope"];
 
@@ -52,7 +60,7 @@ public partial class DashboardTests
         Assert.Equal(LgtmResourceBuilderExtensions.DashboardPath, "/d/" + Dashboard.GetProperty("uid").GetString());
         var panels = Dashboard.GetProperty("panels").EnumerateArray().ToList();
         var titles = string.Join(" | ", panels.Select(p => p.GetProperty("title").GetString()));
-        foreach (var word in new[] { "Request rate", "Error rate", "p50 / p95 / p99", "client side", "traces" })
+        foreach (var word in new[] { "Request rate", "Error rate", "p50 / p95 / p99", "client side", "Database", "traces" })
         {
             Assert.Contains(word, titles);
         }
@@ -79,6 +87,41 @@ public partial class DashboardTests
             Assert.All(labels, l => Assert.Contains(l, BeylaLabels));
         }
     }
+
+    [Fact]
+    public void Every_rate_uses_a_window_that_fits_the_10_s_export_not_the_datasources_scrape_interval()
+    {
+        // lgtm's Prometheus datasource assumes a 60 s scrape, so $__rate_interval would be 4 minutes or more.
+        var ranges = PromQl().SelectMany(q => RangeSelector().Matches(q).Select(m => m.Value)).ToList();
+        Assert.NotEmpty(ranges);
+        Assert.All(ranges, r => Assert.Equal(RateWindow, r));
+        Assert.Equal("10s", BeylaConfigTests.At(BeylaConfigTests.Load(), "otel_metrics_export.interval").ToString());
+    }
+
+    [Fact]
+    public void The_server_side_red_panels_leave_out_the_health_routes()
+    {
+        var serverQueries = PromQl().Where(q => q.Contains("http_server_request_duration_seconds") && !q.StartsWith("label_values")).ToList();
+        Assert.True(serverQueries.Count >= 5, $"{serverQueries.Count} server-side queries");
+        foreach (var query in serverQueries)
+        {
+            // every selector of the server metric, not just one of them (an error ratio has two)
+            var selectors = Regex.Matches(query, @"http_server_request_duration_seconds_\w+\{[^}]*\}").Select(m => m.Value).ToList();
+            Assert.NotEmpty(selectors);
+            Assert.All(selectors, s => Assert.Contains(NoHealthRoutes, s));
+        }
+    }
+
+    [Fact]
+    public void The_database_panels_break_calls_down_by_service_and_operation()
+    {
+        var db = PromQl().Where(q => q.Contains("db_client_operation_duration_seconds")).ToList();
+        Assert.Contains(db, q => q.Contains("histogram_quantile(0.95") && q.Contains("service_name") && q.Contains("db_operation_name"));
+        Assert.Contains(db, q => q.Contains("_count") && q.Contains("service_name") && q.Contains("db_operation_name"));
+    }
+
+    [GeneratedRegex(@"\[[^\]]+\]")]
+    private static partial Regex RangeSelector();
 
     [Fact]
     public void Every_datasource_is_one_lgtm_provides()

@@ -1,7 +1,12 @@
 // Lab19 load test: drives both uninstrumented services so that Beyla has traffic to turn into traces and RED metrics.
 // Runs in the AppHost's k6 container (Start button in the Aspire dashboard), or by hand:
-//   docker run --rm -v "$PWD/k6:/scripts:ro" -e USER_SERVICE_URL=http://host.docker.internal:8080 \
-//     -e POINT_SERVICE_URL=http://host.docker.internal:8001 grafana/k6:1.8.1 run /scripts/load.js
+//   docker run --rm --add-host=host.docker.internal:host-gateway -v "$PWD/k6:/scripts:ro" \
+//     -e USER_SERVICE_URL=http://host.docker.internal:8080 -e POINT_SERVICE_URL=http://host.docker.internal:8001 \
+//     grafana/k6:1.8.1 run /scripts/load.js
+//   (--add-host: on Linux, host.docker.internal exists only when it is added like this.)
+//
+// Thresholds: during the "stop point-service" exercise GET /api/v1/users/{id} answers 503, http_req_failed crosses 1 %
+// and k6 ends with exit code 99 ("thresholds crossed"). That is the outage being measured.
 //
 // Settings (all optional, through environment variables):
 //   USER_SERVICE_URL, POINT_SERVICE_URL  base URLs as this container reaches the services
@@ -49,7 +54,7 @@ export const options = {
 };
 
 /**
- * A fresh W3C trace context: k6 starts the trace, Beyla (track_request_headers) continues it in both services.
+ * A fresh W3C trace context, sampled: k6 starts the trace; Beyla reads it (track_request_headers) and user-service passes it on.
  * @returns {string}
  */
 export function traceparent() {
