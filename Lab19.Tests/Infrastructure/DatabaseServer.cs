@@ -266,16 +266,27 @@ internal static class Docker
 {
     public static bool IsAvailable()
     {
+        var info = SucceedsAsync("info", "--format", "{{.ServerVersion}}");
+        return info.Wait(TimeSpan.FromSeconds(10)) && info.Result;
+    }
+
+    /// <summary>Whether `docker args` exits with 0 (false also where the docker CLI is missing).</summary>
+    public static async Task<bool> SucceedsAsync(params string[] args)
+    {
         try
         {
-            Processes.RunAsync("docker", "info", "--format", "{{.ServerVersion}}").Wait(TimeSpan.FromSeconds(10));
+            await Processes.RunAsync("docker", args);
             return true;
         }
-        catch (Exception e) when (e is AggregateException or System.ComponentModel.Win32Exception or InvalidOperationException)
+        catch (Exception e) when (e is System.ComponentModel.Win32Exception or InvalidOperationException or TimeoutException)
         {
             return false;
         }
     }
+
+    /// <summary>Whether the engine has <paramref name="image"/> or can pull it (no registry may be reachable).</summary>
+    public static async Task<bool> HasOrCanPullAsync(string image) =>
+        await SucceedsAsync("image", "inspect", image) || await SucceedsAsync("pull", "--quiet", image);
 }
 
 /// <summary>Where no server binaries are installed: the same server in a container (stop/start map to docker stop/start).</summary>
