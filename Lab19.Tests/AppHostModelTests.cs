@@ -10,8 +10,9 @@ public class AppHostModelTests
     private const string UserDb = "Host=127.0.0.1;Port=5432;Username=lab;Database=userdb";
     private const string PointDb = "Server=127.0.0.1;Port=3306;User ID=lab;Database=pointdb";
 
+    /// <summary>The model with the preflight off, so Beyla's wiring is the same on every host (PreflightTests cover the preflight).</summary>
     private static Task<IDistributedApplicationTestingBuilder> ModelAsync(params string[] args) =>
-        DistributedApplicationTestingBuilder.CreateAsync<Projects.Lab19_AppHost>(args, (options, _) => options.DisableDashboard = true, TestContext.Current.CancellationToken);
+        DistributedApplicationTestingBuilder.CreateAsync<Projects.Lab19_AppHost>(["--Lab19:Preflight:Enabled=false", .. args], (options, _) => options.DisableDashboard = true, TestContext.Current.CancellationToken);
 
     private static IResource Resource(IDistributedApplicationTestingBuilder builder, string name) =>
         Assert.Single(builder.Resources, r => r.Name == name);

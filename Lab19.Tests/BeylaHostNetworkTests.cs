@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Lab19.AppHost.Preflight;
 using Lab19.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -22,7 +23,7 @@ public class BeylaHostNetworkTests
     [Fact]
     public async Task The_AppHost_runs_Beyla_with_docker_run_in_the_host_network_with_its_mounts_and_variable_names_only()
     {
-        await using var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Lab19_AppHost>([], TestContext.Current.CancellationToken);
+        await using var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Lab19_AppHost>(["--Lab19:Preflight:Enabled=false"], TestContext.Current.CancellationToken);
         var beyla = Assert.IsType<HostNetworkContainerResource>(Assert.Single(builder.Resources, r => r.Name == "beyla"));
 
         Assert.Equal("docker", beyla.Command);
@@ -40,6 +41,28 @@ public class BeylaHostNetworkTests
         Assert.DoesNotContain(args, a => a.Contains('=') && a.StartsWith("OTEL_", StringComparison.Ordinal)); // values stay out of the command line
         Assert.Equal(beyla.Image, args[^1]);
         Assert.StartsWith("docker.io/grafana/beyla:", beyla.Image);
+    }
+
+    [Fact]
+    public async Task On_this_host_the_preflight_decides_whether_Beyla_runs_and_the_rest_of_the_lab_stays()
+    {
+        var report = await BeylaPreflight.RunAsync(new HostProbe(), TestContext.Current.CancellationToken);
+        await using var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Lab19_AppHost>([], TestContext.Current.CancellationToken);
+
+        var beyla = Assert.Single(builder.Resources, r => r.Name == "beyla");
+        if (report.CanRunBeyla)
+        {
+            Assert.IsType<HostNetworkContainerResource>(beyla);
+        }
+        else
+        {
+            var stand = Assert.IsType<PreflightFailedResource>(beyla);
+            Assert.Equal(report.Failures.Select(f => f.Name), stand.Report.Failures.Select(f => f.Name));
+        }
+        foreach (var name in new[] { "lgtm", "k6", "user-db", "point-db", "user-service", "point-service" })
+        {
+            Assert.Contains(builder.Resources, r => r.Name == name);
+        }
     }
 
     /// <summary>Lifecycle tests: one small AppHost per test with a fake lgtm and Beyla on the local image.</summary>
@@ -74,7 +97,7 @@ public class BeylaHostNetworkTests
             public static async Task<LabBeyla> BuildAsync(bool privileged = false)
             {
                 var name = $"beyla-{Guid.NewGuid():N}"[..14];
-                var builder = TestAppHost.CreateBuilder([]);
+                var builder = TestAppHost.CreateBuilder(["--Lab19:Preflight:Enabled=false"]);
                 var otlp = builder.AddContainer($"{name}-otlp", ProbeImage.Name, ProbeImage.Tag)
                     .WithEntrypoint("/bin/sh")
                     .WithArgs("-c", "mkdir -p /www && echo lgtm-reached > /www/index.html && exec httpd -f -p 4317 -h /www")

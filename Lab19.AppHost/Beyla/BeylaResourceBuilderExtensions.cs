@@ -32,7 +32,9 @@ public static class BeylaResourceBuilderExtensions
             // Header-based context propagation attaches to the host's cgroup hierarchy.
             .WithBindMount("/sys/fs/cgroup", "/sys/fs/cgroup")
             .WithEnvironment("BEYLA_CONFIG_PATH", ConfigTarget)
-            .WithEnvironment("BEYLA_OPEN_PORT", string.Join(',', openPorts));
+            .WithEnvironment("BEYLA_OPEN_PORT", string.Join(',', openPorts))
+            // On a host that cannot run eBPF the dashboard shows why (Lab19.AppHost/Preflight/) instead of a failing container.
+            .WherePreflightPasses();
     }
 
     /// <summary>
