@@ -19,6 +19,9 @@ public class BeylaConfigTests
         "otel_traces_export", "otel_traces_export.endpoint", "otel_traces_export.protocol",
         "otel_metrics_export", "otel_metrics_export.endpoint", "otel_metrics_export.protocol", "otel_metrics_export.interval",
         "log_level", "trace_printer",
+        // network flow metrics (v3.33.0 docs/config-schema.json: metrics.features, network.*, attributes.select)
+        "metrics", "metrics.features", "network", "network.exclude_interfaces",
+        "attributes", "attributes.select", "attributes.select.beyla_network_flow_bytes", "attributes.select.beyla_network_flow_bytes.include",
     ];
 
     private static YamlMappingNode Load()

@@ -15,10 +15,12 @@ public partial class DashboardTests
         "http_client_request_duration_seconds_bucket", "http_client_request_duration_seconds_sum", "http_client_request_duration_seconds_count",
         "http_server_request_body_size_bytes_bucket", "http_server_request_body_size_bytes_sum", "http_server_request_body_size_bytes_count",
         "target_info",
+        "beyla_network_flow_bytes_total",
     ];
 
     private static readonly HashSet<string> BeylaLabels =
-        ["service_name", "http_request_method", "http_response_status_code", "http_route", "server_address", "server_port", "url_scheme", "le"];
+        ["service_name", "http_request_method", "http_response_status_code", "http_route", "server_address", "server_port", "url_scheme", "le",
+         "src_address", "dst_address", "direction", "iface"];
 
     private static readonly HashSet<string> LgtmDatasources = ["prometheus", "tempo", "loki", "pyroscope"];
 
