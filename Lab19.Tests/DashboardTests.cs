@@ -45,7 +45,7 @@ public partial class DashboardTests
     private static partial Regex LabelValues();
 
     [GeneratedRegex(@"\b(?:by|without)\s*\(([^)]*)\)|[{,]\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*(?:=~|!~|!=|=)")]
-    private static partial Regex Labels();
+    internal static partial Regex Labels();
 
     [Fact]
     public void Is_the_lab_dashboard_with_red_panels_and_a_tempo_panel()

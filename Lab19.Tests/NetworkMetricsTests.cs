@@ -1,12 +1,11 @@
 using System.Text.Json;
-using System.Text.RegularExpressions;
 using Lab19.Tests.Infrastructure;
 using YamlDotNet.RepresentationModel;
 
 namespace Lab19.Tests;
 
 /// <summary>Network flow metrics: switched on with today's keys, loopback included, and a dashboard row that asks only for what Beyla is told to attach.</summary>
-public partial class NetworkMetricsTests
+public class NetworkMetricsTests
 {
     private const string Metric = "beyla_network_flow_bytes_total";
 
@@ -41,9 +40,6 @@ public partial class NetworkMetricsTests
             .ToList();
     }
 
-    [GeneratedRegex(@"\b(?:by|without)\s*\(([^)]*)\)|[{,]\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*(?:=~|!~|!=|=)")]
-    private static partial Regex Labels();
-
     [Fact]
     public void Network_metrics_are_on_through_metrics_features_next_to_the_application_metrics()
     {
@@ -74,7 +70,7 @@ public partial class NetworkMetricsTests
         Assert.Contains(panels, p => p.Expr.Contains("src_address") && p.Expr.Contains("dst_address"));
         foreach (var (title, expr) in panels)
         {
-            var labels = Labels().Matches(expr)
+            var labels = DashboardTests.Labels().Matches(expr)
                 .SelectMany(m => m.Groups[1].Success ? m.Groups[1].Value.Split(',') : [m.Groups[2].Value])
                 .Select(l => l.Trim()).Where(l => l.Length > 0);
             // anything else would be an empty label: outside Kubernetes Beyla attaches only what attributes.select includes
