@@ -116,7 +116,7 @@ public static partial class BeylaPreflight
         var mode = string.IsNullOrEmpty(text) ? "integrity" : LockdownMode().Match(text) is { Success: true } m ? m.Groups[1].Value : text;
         return mode == "none"
             ? new(Lockdown, CheckStatus.Pass, "Kernel lockdown: none")
-            : new(Lockdown, CheckStatus.Fail, $"Kernel lockdown mode is [{mode}]{(string.IsNullOrEmpty(text) ? $" ({LockdownPath} unreadable or empty)" : "")}: Beyla cannot write trace context and the kernel refuses some of its probes",
+            : new(Lockdown, CheckStatus.Fail, $"Kernel lockdown mode is [{mode}]{(string.IsNullOrEmpty(text) ? $" ({LockdownPath} unreadable or empty)" : "")}: the kernel refuses the Beyla programs that write into process memory (in-process trace-context injection, a socket-read fix-up), so traces can break apart",
                 "boot without lockdown (often implied by Secure Boot: disable it, or boot with lockdown=none where allowed)");
     }
 
