@@ -8,7 +8,8 @@ namespace Lab19.AppHost.Preflight;
 /// (grafana/beyla v3.33.0, vendor/go.opentelemetry.io/obi/pkg/obi/os.go: kernel 5.8+, or 4.18 on RHEL-based systems, and BTF),
 /// the kprobe check mirrors how Beyla's eBPF library attaches kprobes (vendor/github.com/cilium/ebpf/link/kprobe.go: the kprobe
 /// PMU, else tracefs), the lockdown check reads the file Beyla reads (vendor/go.opentelemetry.io/obi/pkg/ebpf/common/common.go,
-/// KernelLockdownMode). The Docker checks are the lab's: Beyla must share the kernel and the PID namespace of the services.
+/// KernelLockdownMode), and 5.17 is where Beyla switches from bounded header parsing to BPF loops (same file, SupportsEBPFLoops).
+/// The Docker checks are the lab's: Beyla must share the kernel and the PID namespace of the services.
 /// </summary>
 public static partial class BeylaPreflight
 {
