@@ -1,6 +1,9 @@
 // Lab19: two uninstrumented .NET services, their databases, and Grafana Beyla turning their HTTP traffic into traces and RED metrics.
 using Microsoft.Extensions.Configuration;
 
+// `-- --preflight`: report whether this host can run the eBPF part, start nothing (exit code 1 where it cannot).
+if (args.Contains(PreflightResourceBuilderExtensions.Flag)) return await PreflightResourceBuilderExtensions.PrintPreflightAsync(Console.Out);
+
 var builder = DistributedApplication.CreateBuilder(args);
 
 var lab = builder.Configuration.GetSection("Lab19");
@@ -49,3 +52,4 @@ if (lab.GetValue("Observability:Enabled", true))
 }
 
 builder.Build().Run();
+return 0;

@@ -10,14 +10,16 @@ public class AppHostModelTests
     private const string UserDb = "Host=127.0.0.1;Port=5432;Username=lab;Database=userdb";
     private const string PointDb = "Server=127.0.0.1;Port=3306;User ID=lab;Database=pointdb";
 
+    /// <summary>The model with the preflight off, so Beyla's wiring is the same on every host (PreflightTests cover the preflight).</summary>
     private static Task<IDistributedApplicationTestingBuilder> ModelAsync(params string[] args) =>
-        DistributedApplicationTestingBuilder.CreateAsync<Projects.Lab19_AppHost>(args, (options, _) => options.DisableDashboard = true, TestContext.Current.CancellationToken);
+        DistributedApplicationTestingBuilder.CreateAsync<Projects.Lab19_AppHost>(["--Lab19:Preflight:Enabled=false", .. args], (options, _) => options.DisableDashboard = true, TestContext.Current.CancellationToken);
 
     private static IResource Resource(IDistributedApplicationTestingBuilder builder, string name) =>
         Assert.Single(builder.Resources, r => r.Name == name);
 
     private static string ImageOf(IResource resource)
     {
+        if (resource is HostNetworkContainerResource hostNetwork) return hostNetwork.Image;
         var image = Assert.Single(resource.Annotations.OfType<ContainerImageAnnotation>());
         return $"{image.Registry}/{image.Image}:{image.Tag}";
     }
@@ -130,7 +132,7 @@ public class AppHostModelTests
         var args = await RuntimeArgsAsync(beyla);
         Assert.Contains("--privileged", args);
         Assert.Contains("--pid=host", args);
-        Assert.DoesNotContain(args, a => a.StartsWith("--network", StringComparison.Ordinal) || a == "--net=host");
+        Assert.IsType<HostNetworkContainerResource>(beyla); // --network=host: see BeylaHostNetworkTests
 
         var config = Assert.Single(beyla.Annotations.OfType<ContainerMountAnnotation>(), m => m.Target == "/config/beyla-config.yml");
         Assert.True(config.IsReadOnly);
@@ -158,9 +160,15 @@ public class AppHostModelTests
         var args = await RuntimeArgsAsync(Resource(builder, "beyla"));
         Assert.DoesNotContain("--privileged", args);
         Assert.Contains("--pid=host", args);
-        foreach (var capability in new[] { "BPF", "PERFMON", "DAC_READ_SEARCH", "CHECKPOINT_RESTORE", "SYS_PTRACE", "NET_RAW", "SYS_ADMIN", "NET_ADMIN" })
+        foreach (var capability in new[] { "DAC_READ_SEARCH", "SYS_PTRACE", "NET_RAW", "SYS_ADMIN", "NET_ADMIN" })
         {
             Assert.Contains($"--cap-add={capability}", args);
+        }
+        // Docker Engine before 23 rejects these three; SYS_ADMIN (granted above) covers them there.
+        var engine = await HostNetworkContainerResourceBuilderExtensions.EngineMajorVersionAsync();
+        foreach (var capability in new[] { "BPF", "PERFMON", "CHECKPOINT_RESTORE" })
+        {
+            Assert.Equal(engine is not < 23, args.Contains($"--cap-add={capability}"));
         }
     }
 

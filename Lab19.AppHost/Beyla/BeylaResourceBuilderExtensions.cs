@@ -11,7 +11,10 @@ public static class BeylaResourceBuilderExtensions
     public const string Tag = "3.33.0";
     public const string ConfigTarget = "/config/beyla-config.yml";
 
-    /// <summary>Beyla's documented least-privilege set, used when Lab19:Beyla:Privileged is false (NET_ADMIN for context propagation).</summary>
+    /// <summary>
+    /// Beyla's documented least-privilege set (docs/sources/security.md), used when Lab19:Beyla:Privileged is false: NET_ADMIN for context
+    /// propagation, NET_RAW and PERFMON also for the network flow metrics' socket filter (vendor/go.opentelemetry.io/obi/pkg/obi/os.go).
+    /// </summary>
     public static readonly string[] Capabilities = ["BPF", "PERFMON", "DAC_READ_SEARCH", "CHECKPOINT_RESTORE", "SYS_PTRACE", "NET_RAW", "SYS_ADMIN", "NET_ADMIN"];
 
     /// <summary>
@@ -26,30 +29,33 @@ public static class BeylaResourceBuilderExtensions
 
     /// <param name="configFile">The Beyla YAML, relative to the AppHost directory.</param>
     /// <param name="privileged">--privileged, or only <see cref="Capabilities"/>.</param>
-    public static IResourceBuilder<ContainerResource> AddBeyla(this IDistributedApplicationBuilder builder, string name, string configFile, bool privileged)
+    public static IResourceBuilder<HostNetworkContainerResource> AddBeyla(this IDistributedApplicationBuilder builder, string name, string configFile, bool privileged)
     {
-        // --pid=host lets Beyla see the services' processes.
+        // --pid=host lets Beyla see the services' processes; the host network namespace (AddHostNetworkContainer) lets it see the
+        // host's interfaces, loopback included, for network flow metrics and network-level context propagation.
         string[] runtimeArgs = privileged
             ? ["--privileged", "--pid=host"]
-            : ["--pid=host", .. Capabilities.Select(c => $"--cap-add={c}"), "--security-opt=apparmor=unconfined"];
+            : ["--pid=host", "--security-opt=apparmor=unconfined"];
 
-        var beyla = builder.AddContainer(name, Image, Tag)
+        var beyla = builder.AddHostNetworkContainer(name, Image, Tag)
             .WithImageRegistry("docker.io")
             .WithContainerRuntimeArgs(runtimeArgs)
+            .WithCapabilities(privileged ? [] : Capabilities)
             .WithBindMount(Path.GetFullPath(configFile, builder.AppHostDirectory), ConfigTarget, isReadOnly: true)
             .WithEnvironment("BEYLA_CONFIG_PATH", ConfigTarget);
         foreach (var (path, readOnly) in HostMounts)
         {
             beyla.WithBindMount(path, path, readOnly);
         }
-        return beyla;
+        // On a host that cannot run eBPF the dashboard shows why (Lab19.AppHost/Preflight/) instead of a failing container.
+        return beyla.WherePreflightPasses();
     }
 
     /// <summary>
     /// Instruments exactly these services: the ports of their "http" endpoints, read from the resources themselves when Beyla starts.
     /// They must be unproxied (WithUnproxiedHttpEndpoint), or the port would belong to DCP's proxy.
     /// </summary>
-    public static IResourceBuilder<ContainerResource> WithServices(this IResourceBuilder<ContainerResource> beyla, params IResourceBuilder<ProjectResource>[] services) =>
+    public static IResourceBuilder<HostNetworkContainerResource> WithServices(this IResourceBuilder<HostNetworkContainerResource> beyla, params IResourceBuilder<ProjectResource>[] services) =>
         beyla.WithEnvironment(context => context.EnvironmentVariables[OpenPortVariable] = string.Join(',', services.Select(s => ListeningPort(s.Resource))));
 
     private static int ListeningPort(ProjectResource service)
@@ -59,15 +65,16 @@ public static class BeylaResourceBuilderExtensions
     }
 
     /// <summary>
-    /// Sends traces and metrics to an OTLP gRPC endpoint. beyla-config.yml sets no endpoint, so this is the one place it is set.
-    /// Plain variables on purpose: WithOtlpExporter would also set OTEL_SERVICE_NAME, which Beyla takes as the name of every service it instruments.
+    /// Sends traces and metrics to an OTLP gRPC endpoint, as the host reaches it (Beyla shares the host's network). beyla-config.yml sets
+    /// no endpoint, so this is the one place it is set. Plain variables on purpose: WithOtlpExporter would also set OTEL_SERVICE_NAME,
+    /// which Beyla takes as the name of every service it instruments.
     /// </summary>
-    public static IResourceBuilder<ContainerResource> WithOtlpExporter(this IResourceBuilder<ContainerResource> beyla, EndpointReference otlpGrpc) =>
+    public static IResourceBuilder<HostNetworkContainerResource> WithOtlpExporter(this IResourceBuilder<HostNetworkContainerResource> beyla, EndpointReference otlpGrpc) =>
         beyla
             .WithEnvironment("OTEL_EXPORTER_OTLP_ENDPOINT", otlpGrpc)
             .WithEnvironment("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc");
 
     /// <summary>BEYLA_TRACE_PRINTER: "text" prints every captured span to Beyla's console log, "disabled" does not.</summary>
-    public static IResourceBuilder<ContainerResource> WithTracePrinter(this IResourceBuilder<ContainerResource> beyla, string printer) =>
+    public static IResourceBuilder<HostNetworkContainerResource> WithTracePrinter(this IResourceBuilder<HostNetworkContainerResource> beyla, string printer) =>
         beyla.WithEnvironment("BEYLA_TRACE_PRINTER", printer);
 }

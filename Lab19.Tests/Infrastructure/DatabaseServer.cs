@@ -264,42 +264,29 @@ internal sealed class LocalMariaDb(string name) : DatabaseServer(name)
 
 internal static class Docker
 {
-    /// <summary>True when each image is present locally or can be pulled now (an engine without a reachable registry can run neither).</summary>
-    public static async Task<bool> CanRunImagesAsync(IEnumerable<string> images)
+    public static bool IsAvailable()
     {
-        foreach (var image in images)
-        {
-            try
-            {
-                await Processes.RunAsync("docker", "image", "inspect", image);
-            }
-            catch (InvalidOperationException)
-            {
-                try
-                {
-                    await Processes.RunAsync("docker", "pull", "--quiet", image);
-                }
-                catch (Exception e) when (e is InvalidOperationException or TimeoutException)
-                {
-                    return false;
-                }
-            }
-        }
-        return true;
+        var info = SucceedsAsync("info", "--format", "{{.ServerVersion}}");
+        return info.Wait(TimeSpan.FromSeconds(10)) && info.Result;
     }
 
-    public static bool IsAvailable()
+    /// <summary>Whether `docker args` exits with 0 (false also where the docker CLI is missing).</summary>
+    public static async Task<bool> SucceedsAsync(params string[] args)
     {
         try
         {
-            Processes.RunAsync("docker", "info", "--format", "{{.ServerVersion}}").Wait(TimeSpan.FromSeconds(10));
+            await Processes.RunAsync("docker", args);
             return true;
         }
-        catch (Exception e) when (e is AggregateException or System.ComponentModel.Win32Exception or InvalidOperationException)
+        catch (Exception e) when (e is System.ComponentModel.Win32Exception or InvalidOperationException or TimeoutException)
         {
             return false;
         }
     }
+
+    /// <summary>Whether the engine has <paramref name="image"/> or can pull it (no registry may be reachable).</summary>
+    public static async Task<bool> HasOrCanPullAsync(string image) =>
+        await SucceedsAsync("image", "inspect", image) || await SucceedsAsync("pull", "--quiet", image);
 }
 
 /// <summary>Where no server binaries are installed: the same server in a container (stop/start map to docker stop/start).</summary>

@@ -1,0 +1,187 @@
+using System.Text.Json;
+using System.Text.RegularExpressions;
+
+namespace Lab19.AppHost.Preflight;
+
+/// <summary>
+/// The checks, each reading its facts through an <see cref="IHostProbe"/>. The kernel rules are Beyla's own
+/// (grafana/beyla v3.33.0, vendor/go.opentelemetry.io/obi/pkg/obi/os.go: kernel 5.8+, or 4.18 on RHEL-based systems, and BTF),
+/// the kprobe check mirrors how Beyla's eBPF library attaches kprobes (vendor/github.com/cilium/ebpf/link/kprobe.go: the kprobe
+/// PMU, else tracefs), the lockdown check reads the file Beyla reads (vendor/go.opentelemetry.io/obi/pkg/ebpf/common/common.go,
+/// KernelLockdownMode), and 5.17 is where Beyla switches from bounded header parsing to BPF loops (same file, SupportsEBPFLoops).
+/// The Docker checks are the lab's: Beyla must share the kernel and the PID namespace of the services.
+/// </summary>
+public static partial class BeylaPreflight
+{
+    public const string Linux = "linux", Docker = "docker", DockerRootful = "docker-rootful", DockerEngine = "docker-engine",
+        Kernel = "kernel", KernelHeaders = "kernel-5.17", Btf = "btf", Kprobes = "kprobes", Lockdown = "lockdown";
+
+    public const string OsReleasePath = "/proc/sys/kernel/osrelease";
+    public const string BtfPath = "/sys/kernel/btf/vmlinux";
+    public const string KprobePmuPath = "/sys/bus/event_source/devices/kprobe/type";
+    public const string LockdownPath = "/sys/kernel/security/lockdown";
+    public static readonly string[] KprobeEventsPaths = ["/sys/kernel/tracing/kprobe_events", "/sys/kernel/debug/tracing/kprobe_events"];
+
+    public static readonly TimeSpan DockerTimeout = TimeSpan.FromSeconds(10);
+
+    private const string UseDockerEngine =
+        "use Docker Engine (rootful) on the Linux machine that runs the AppHost";
+
+    public static async Task<PreflightReport> RunAsync(IHostProbe probe, CancellationToken cancellationToken = default)
+    {
+        var checks = new List<PreflightCheck>
+        {
+            probe.IsLinux
+                ? new(Linux, CheckStatus.Pass, "Linux")
+                : new(Linux, CheckStatus.Fail, "Not Linux: eBPF and Beyla exist only on Linux", "use a Linux machine, or a Linux VM that runs both the AppHost and Docker"),
+        };
+        var hostKernel = probe.IsLinux ? probe.ReadText(OsReleasePath)?.Trim() : null;
+        checks.AddRange(await DockerChecksAsync(probe, hostKernel, cancellationToken));
+        checks.AddRange(probe.IsLinux ? KernelChecks(probe, hostKernel) : SkippedKernelChecks());
+        return new PreflightReport(checks);
+    }
+
+    private static async Task<IEnumerable<PreflightCheck>> DockerChecksAsync(IHostProbe probe, string? hostKernel, CancellationToken cancellationToken)
+    {
+        var info = await probe.RunAsync("docker", ["info", "--format", "{{json .}}"], DockerTimeout, cancellationToken);
+        var engine = info.ExitCode == 0 ? DockerInfo.Parse(info.StandardOutput) : null;
+        if (engine is null)
+        {
+            var why = FirstLine(info.StandardError) ?? (info.ExitCode == 0 ? "docker info gave no engine details" : $"docker info exited with {info.ExitCode}");
+            return
+            [
+                new(Docker, CheckStatus.Fail, $"Docker Engine not reachable ({why})",
+                    "start it (e.g. `sudo systemctl start docker`) and check `docker info`; without Docker only --Lab19:Observability:Enabled=false with existing databases runs"),
+                new(DockerRootful, CheckStatus.Skipped, "Rootful Docker: not checked (no Docker Engine answered)"),
+                new(DockerEngine, CheckStatus.Skipped, "Docker on this host's kernel: not checked (no Docker Engine answered)"),
+            ];
+        }
+
+        var checks = new List<PreflightCheck> { new(Docker, CheckStatus.Pass, $"Docker Engine {engine.ServerVersion} reachable") };
+        checks.Add(engine.IsRootless
+            ? new(DockerRootful, CheckStatus.Fail, "Docker runs rootless: it cannot give Beyla the BPF privileges and the host's PID namespace", UseDockerEngine)
+            : new(DockerRootful, CheckStatus.Pass, "Docker runs rootful"));
+        checks.Add(engine.OperatingSystem.Contains("Docker Desktop", StringComparison.OrdinalIgnoreCase)
+            ? new(DockerEngine, CheckStatus.Fail, "Docker Desktop runs containers in its own VM: Beyla there cannot see the AppHost's processes", UseDockerEngine)
+            : hostKernel is not null && engine.KernelVersion != hostKernel
+                ? new(DockerEngine, CheckStatus.Fail, $"Docker's containers run on kernel {engine.KernelVersion}, the AppHost on {hostKernel} (a VM or a remote DOCKER_HOST): Beyla would not see the services", UseDockerEngine)
+                : new(DockerEngine, CheckStatus.Pass, $"Docker Engine on {engine.OperatingSystem} shares this host's kernel"));
+        return checks;
+    }
+
+    private static IEnumerable<PreflightCheck> KernelChecks(IHostProbe probe, string? release)
+    {
+        var version = ParseKernel(release);
+        if (version is null)
+        {
+            yield return new(Kernel, CheckStatus.Fail, $"Kernel version unknown ({OsReleasePath}: '{release}')", "check that /proc is mounted");
+        }
+        else if (version >= new Version(5, 8) || (version == new Version(4, 18) && IsRhelBased(probe)))
+        {
+            yield return new(Kernel, CheckStatus.Pass, $"Kernel {release} (5.8+ needed, or 4.18 on RHEL-based systems)");
+        }
+        else
+        {
+            yield return new(Kernel, CheckStatus.Fail, $"Kernel {release} is older than 5.8, the oldest Beyla supports", "upgrade the kernel to 5.8 or newer");
+        }
+
+        if (version is not null)
+        {
+            yield return version >= new Version(5, 17)
+                ? new(KernelHeaders, CheckStatus.Pass, "Kernel 5.17+: full trace-header parsing (BPF loops)")
+                : new(KernelHeaders, CheckStatus.Warn, $"Kernel {version} is older than 5.17: Beyla parses incoming trace headers with reduced, bounded programs, so some traceparent headers may be missed",
+                    "a 5.17+ kernel keeps traces whole more reliably");
+        }
+
+        yield return HasBtf(probe, release)
+            ? new(Btf, CheckStatus.Pass, $"BTF at {BtfPath}")
+            : new(Btf, CheckStatus.Fail, $"No kernel BTF ({BtfPath} is missing)", "use a kernel built with CONFIG_DEBUG_INFO_BTF=y (most distribution kernels since 2020)");
+
+        var kprobes = probe.Exists(KprobePmuPath) ? KprobePmuPath : KprobeEventsPaths.FirstOrDefault(probe.Exists);
+        yield return kprobes is not null
+            ? new(Kprobes, CheckStatus.Pass, $"kprobes ({kprobes})")
+            : new(Kprobes, CheckStatus.Fail, $"No kprobe support (neither {KprobePmuPath} nor kprobe_events in tracefs)",
+                "use a kernel built with CONFIG_KPROBES=y and CONFIG_KPROBE_EVENTS=y (some CI and sandbox kernels lack them)");
+
+        yield return LockdownCheck(probe);
+    }
+
+    private static PreflightCheck LockdownCheck(IHostProbe probe)
+    {
+        // As Beyla does: no file means no lockdown; a file that cannot be read or is empty means [integrity].
+        if (!probe.Exists(LockdownPath))
+        {
+            return new(Lockdown, CheckStatus.Pass, $"Kernel lockdown: none ({LockdownPath} absent, as Beyla assumes)");
+        }
+        var text = probe.ReadText(LockdownPath)?.Trim();
+        var mode = string.IsNullOrEmpty(text) ? "integrity" : LockdownMode().Match(text) is { Success: true } m ? m.Groups[1].Value : text;
+        return mode == "none"
+            ? new(Lockdown, CheckStatus.Pass, "Kernel lockdown: none")
+            : new(Lockdown, CheckStatus.Fail, $"Kernel lockdown mode is [{mode}]{(string.IsNullOrEmpty(text) ? $" ({LockdownPath} unreadable or empty)" : "")}: the kernel refuses the Beyla programs that write into process memory (in-process trace-context injection, a socket-read fix-up), so traces can break apart",
+                "boot without lockdown (often implied by Secure Boot: disable it, or boot with lockdown=none where allowed)");
+    }
+
+    private static IEnumerable<PreflightCheck> SkippedKernelChecks() =>
+        new[] { (Kernel, "Kernel version"), (Btf, "BTF"), (Kprobes, "kprobes"), (Lockdown, "Kernel lockdown") }
+            .Select(c => new PreflightCheck(c.Item1, CheckStatus.Skipped, $"{c.Item2}: not checked (not Linux)"));
+
+    /// <summary>Beyla's own BTF lookup: the sysfs file, then libbpf's fallback locations.</summary>
+    private static bool HasBtf(IHostProbe probe, string? release) =>
+        probe.Exists(BtfPath) || (release is not null && new[]
+        {
+            $"/boot/vmlinux-{release}", $"/lib/modules/{release}/vmlinux-{release}", $"/lib/modules/{release}/build/vmlinux",
+            $"/usr/lib/modules/{release}/kernel/vmlinux", $"/usr/lib/debug/boot/vmlinux-{release}",
+            $"/usr/lib/debug/boot/vmlinux-{release}.debug", $"/usr/lib/debug/lib/modules/{release}/vmlinux",
+        }.Any(probe.Exists));
+
+    /// <summary>RHEL and its rebuilds ship a 4.18 kernel with eBPF backports, which Beyla accepts.</summary>
+    private static bool IsRhelBased(IHostProbe probe) =>
+        (probe.ReadText("/etc/os-release") ?? "").Split('\n')
+            .Select(l => l.Trim().ToLowerInvariant())
+            .Where(l => l.StartsWith("id=", StringComparison.Ordinal) || l.StartsWith("id_like=", StringComparison.Ordinal))
+            .Any(l => new[] { "rhel", "centos", "rocky", "alma" }.Any(l.Contains))
+        || RhelKernel().IsMatch(probe.ReadText("/proc/version") ?? "");
+
+    public static Version? ParseKernel(string? release) =>
+        release is not null && KernelVersion().Match(release) is { Success: true } m
+            ? new Version(int.Parse(m.Groups[1].Value), int.Parse(m.Groups[2].Value))
+            : null;
+
+    private static string? FirstLine(string text) =>
+        text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).FirstOrDefault();
+
+    [GeneratedRegex(@"^(\d+)\.(\d+)")]
+    private static partial Regex KernelVersion();
+
+    [GeneratedRegex(@"\[(\w+)\]")]
+    private static partial Regex LockdownMode();
+
+    [GeneratedRegex(@"\.el\d+(_\d+)?\b|\(Red Hat \d+\.\d+\.\d+-\d+\)")]
+    private static partial Regex RhelKernel();
+
+    /// <summary>The fields of `docker info` the checks read.</summary>
+    private sealed record DockerInfo(string ServerVersion, string OperatingSystem, string KernelVersion, bool IsRootless)
+    {
+        public static DockerInfo? Parse(string json)
+        {
+            try
+            {
+                var root = JsonDocument.Parse(json).RootElement;
+                var version = Text(root, "ServerVersion");
+                if (string.IsNullOrEmpty(version)) return null;
+                var security = root.TryGetProperty("SecurityOptions", out var s) && s.ValueKind == JsonValueKind.Array
+                    ? s.EnumerateArray().Select(o => o.GetString() ?? "").ToList()
+                    : [];
+                return new DockerInfo(version, Text(root, "OperatingSystem"), Text(root, "KernelVersion"),
+                    security.Any(o => o.Split(',').Contains("name=rootless")));
+            }
+            catch (JsonException)
+            {
+                return null;
+            }
+        }
+
+        private static string Text(JsonElement root, string name) =>
+            root.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString()! : "";
+    }
+}

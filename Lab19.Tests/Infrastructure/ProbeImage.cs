@@ -1,0 +1,50 @@
+namespace Lab19.Tests.Infrastructure;
+
+/// <summary>
+/// lab19/probe:local, a busybox image built on this machine with `docker import` (no registry needed), standing in for
+/// images that cannot be pulled when a test only needs a container's lifecycle.
+/// </summary>
+internal static class ProbeImage
+{
+    public const string Name = "lab19/probe", Tag = "local";
+    public const string Reference = $"{Name}:{Tag}";
+    private const string Busybox = "/bin/busybox";
+
+    private static readonly SemaphoreSlim Gate = new(1, 1);
+
+    /// <summary>Builds the image if missing; returns why it cannot be had, or null when it is ready.</summary>
+    public static async Task<string?> EnsureAsync()
+    {
+        if (!Docker.IsAvailable()) return "Needs a Docker engine (none is reachable here).";
+        await Gate.WaitAsync();
+        try
+        {
+            if (await Docker.SucceedsAsync("image", "inspect", Reference)) return null;
+            if (!File.Exists(Busybox)) return $"Needs {Busybox} (Debian: apt-get install busybox-static) to build {Reference}.";
+
+            var root = Directory.CreateTempSubdirectory("lab19-probe-").FullName;
+            try
+            {
+                Directory.CreateDirectory(Path.Combine(root, "bin"));
+                Directory.CreateDirectory(Path.Combine(root, "tmp"));
+                File.Copy(Busybox, Path.Combine(root, "bin", "busybox"));
+                foreach (var applet in (await Processes.RunAsync(Busybox, "--list")).Split('\n', StringSplitOptions.RemoveEmptyEntries))
+                {
+                    if (applet != "busybox") File.CreateSymbolicLink(Path.Combine(root, "bin", applet), "busybox");
+                }
+                await Processes.RunAsync("/bin/sh", "-c", $"tar -C '{root}' -c . | docker import - {Reference}");
+            }
+            finally
+            {
+                Directory.Delete(root, recursive: true);
+            }
+            if (await Docker.SucceedsAsync("run", "--rm", Reference, "/bin/true")) return null;
+            await Docker.SucceedsAsync("rmi", Reference);
+            return $"{Busybox} is not statically linked, so it cannot run in an empty image: install busybox-static.";
+        }
+        finally
+        {
+            Gate.Release();
+        }
+    }
+}
