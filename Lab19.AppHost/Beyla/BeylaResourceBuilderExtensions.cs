@@ -27,7 +27,10 @@ public static class BeylaResourceBuilderExtensions
             // Header-based context propagation attaches to the host's cgroup hierarchy.
             .WithBindMount("/sys/fs/cgroup", "/sys/fs/cgroup")
             .WithEnvironment("BEYLA_CONFIG_PATH", ConfigTarget)
-            .WithEnvironment("BEYLA_OPEN_PORT", string.Join(',', openPorts));
+            .WithEnvironment("BEYLA_OPEN_PORT", string.Join(',', openPorts))
+            // Beyla's default, stated on purpose for hybrid mode: a selected process seen sending OTLP traces (metrics) gets no Beyla traces
+            // (RED metrics) from then on. The lab does not rely on it: in hybrid mode the agent's service is not among openPorts at all.
+            .WithEnvironment("BEYLA_EXCLUDE_OTEL_INSTRUMENTED_SERVICES", "true");
     }
 
     /// <summary>

@@ -36,8 +36,9 @@ public sealed class LabApp : IAsyncDisposable
     /// <param name="pointDb">The pointdb connection string.</param>
     /// <param name="configure">A last change to the model before it is built (e.g. pointing user-service at a fake point-service).</param>
     /// <param name="waitUntilHealthy">Wait for both services to be healthy before returning.</param>
+    /// <param name="args">More AppHost settings, e.g. "--Lab19:Instrumentation=agent".</param>
     public static async Task<LabApp> StartAsync(string userDb, string pointDb,
-        Action<IDistributedApplicationTestingBuilder>? configure = null, bool waitUntilHealthy = true)
+        Action<IDistributedApplicationTestingBuilder>? configure = null, bool waitUntilHealthy = true, params string[] args)
     {
         int userServicePort = DatabaseServer.FreePort(), pointServicePort = DatabaseServer.FreePort();
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Lab19_AppHost>(
@@ -47,6 +48,7 @@ public sealed class LabApp : IAsyncDisposable
                 $"--Lab19:PointServicePort={pointServicePort}",
                 $"--ConnectionStrings:userdb={userDb}",
                 $"--ConnectionStrings:pointdb={pointDb}",
+                .. args,
             ],
             (options, _) => options.DisableDashboard = true);
         builder.Services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Warning));
