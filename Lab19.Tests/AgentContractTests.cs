@@ -36,18 +36,20 @@ public class AgentContractTests(PublishedAgent agent, SharedDatabases databases)
         ["DOTNET_STARTUP_HOOKS"] = agent.Hook,
         ["OTEL_EXPORTER_OTLP_ENDPOINT"] = endpoint,
         ["OTEL_EXPORTER_OTLP_PROTOCOL"] = protocol,
-        ["OTEL_SERVICE_NAME"] = $"{service}-contract",
+        ["OTEL_SERVICE_NAME"] = $"{service}-{protocol}",
         ["OTEL_RESOURCE_ATTRIBUTES"] = "deployment.environment.name=test",
         ["OTEL_BSP_SCHEDULE_DELAY"] = "200",
         ["OTEL_METRIC_EXPORT_INTERVAL"] = "500",
     };
 
     [Theory]
-    [InlineData("PointService", "/api/v1/points/user/3/total", "MySqlConnector")]
-    [InlineData("UserService", "/api/v1/users?limit=2", "Npgsql")]
-    public async Task A_published_agent_makes_an_unmodified_service_export_traces_and_metrics(string service, string path, string database)
+    [InlineData("PointService", "/api/v1/points/user/3/total", "MySqlConnector", "http/protobuf")]
+    [InlineData("UserService", "/api/v1/users?limit=2", "Npgsql", "http/protobuf")]
+    [InlineData("PointService", "/api/v1/points/user/4/total", "MySqlConnector", "grpc")] // what lgtm and the Aspire dashboard receive
+    public async Task A_published_agent_makes_an_unmodified_service_export_traces_and_metrics(string service, string path, string database, string protocol)
     {
-        await using var process = await ServiceProcess.StartAsync(service, WithAgent(service, agent.Receiver.Endpoint));
+        var endpoint = protocol == "grpc" ? agent.Receiver.GrpcEndpoint : agent.Receiver.Endpoint;
+        await using var process = await ServiceProcess.StartAsync(service, WithAgent(service, endpoint, protocol));
         Assert.Contains("OpenTelemetry.dll", process.LoadedAssemblies());
         var traceId = ActivityTraceId.CreateRandom().ToHexString();
         using var request = Http.Request(HttpMethod.Get, path);
@@ -55,7 +57,7 @@ public class AgentContractTests(PublishedAgent agent, SharedDatabases databases)
         using var response = await process.Http.SendAsync(request, TestContext.Current.CancellationToken);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
 
-        var name = $"{service}-contract";
+        var name = $"{service}-{protocol}";
         await OtlpReceiver.WaitUntilAsync(() => agent.Receiver.Spans.Any(s => s.TraceId == traceId && s.Kind == SpanKind.Server), $"the server span of {name}");
         var server = Assert.Single(agent.Receiver.Spans, s => s.TraceId == traceId && s.Kind == SpanKind.Server);
         Assert.Equal(name, server.Service);

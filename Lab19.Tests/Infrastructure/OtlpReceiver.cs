@@ -1,9 +1,11 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Net;
 using Google.Protobuf;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Logging;
 
 namespace Lab19.Tests.Infrastructure;
@@ -21,7 +23,8 @@ public sealed record OtlpMetric(string Service, string Scope, string Name);
 public sealed record OtlpLog(string Service, string Category, string Body, string TraceId);
 
 /// <summary>
-/// An OTLP/HTTP receiver (protobuf) on a free loopback port: POST /v1/traces, /v1/metrics and /v1/logs, decoded by OTLP field number.
+/// An OTLP receiver on free loopback ports, decoded by OTLP field number: OTLP/HTTP with protobuf (POST /v1/traces, /v1/metrics, /v1/logs)
+/// on <see cref="Endpoint"/>, and OTLP/gRPC (the same messages in gRPC frames, over HTTP/2 without TLS) on <see cref="GrpcEndpoint"/>.
 /// </summary>
 // Decoded by hand with Google.Protobuf's CodedInputStream: the OpenTelemetry.Proto package is not on the package source.
 public sealed class OtlpReceiver : IAsyncDisposable
@@ -30,19 +33,29 @@ public sealed class OtlpReceiver : IAsyncDisposable
 
     public OtlpReceiver()
     {
-        Port = DatabaseServer.FreePort();
+        int port = DatabaseServer.FreePort(), grpcPort = DatabaseServer.FreePort();
+        Endpoint = $"http://127.0.0.1:{port}";
+        GrpcEndpoint = $"http://127.0.0.1:{grpcPort}";
         var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls(Endpoint);
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.Listen(IPAddress.Loopback, port, o => o.Protocols = HttpProtocols.Http1);
+            kestrel.Listen(IPAddress.Loopback, grpcPort, o => o.Protocols = HttpProtocols.Http2);
+        });
         builder.Logging.ClearProviders();
         _app = builder.Build();
         _app.MapPost("/v1/traces", (HttpRequest request) => ReceiveAsync(request, ReadTraces));
         _app.MapPost("/v1/metrics", (HttpRequest request) => ReceiveAsync(request, ReadMetrics));
         _app.MapPost("/v1/logs", (HttpRequest request) => ReceiveAsync(request, ReadLogs));
+        _app.MapPost("/opentelemetry.proto.collector.trace.v1.TraceService/Export", (HttpContext context) => ReceiveGrpcAsync(context, ReadTraces));
+        _app.MapPost("/opentelemetry.proto.collector.metrics.v1.MetricsService/Export", (HttpContext context) => ReceiveGrpcAsync(context, ReadMetrics));
+        _app.MapPost("/opentelemetry.proto.collector.logs.v1.LogsService/Export", (HttpContext context) => ReceiveGrpcAsync(context, ReadLogs));
     }
 
-    public int Port { get; }
-    /// <summary>The value for OTEL_EXPORTER_OTLP_ENDPOINT (with OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf).</summary>
-    public string Endpoint => $"http://127.0.0.1:{Port}";
+    /// <summary>The value for OTEL_EXPORTER_OTLP_ENDPOINT with OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf.</summary>
+    public string Endpoint { get; }
+    /// <summary>The value for OTEL_EXPORTER_OTLP_ENDPOINT with OTEL_EXPORTER_OTLP_PROTOCOL=grpc.</summary>
+    public string GrpcEndpoint { get; }
     public ConcurrentQueue<OtlpSpan> Spans { get; } = new();
     public ConcurrentQueue<OtlpMetric> Metrics { get; } = new();
     public ConcurrentQueue<OtlpLog> Logs { get; } = new();
@@ -70,6 +83,19 @@ public sealed class OtlpReceiver : IAsyncDisposable
         read(new CodedInputStream(body.ToArray()));
         // An empty Export*ServiceResponse: zero bytes of protobuf.
         return Results.Bytes([], "application/x-protobuf");
+    }
+
+    /// <summary>One gRPC message: a 5-byte frame (flag 0 = not compressed, big-endian length), the answer an empty message and grpc-status 0.</summary>
+    private static async Task ReceiveGrpcAsync(HttpContext context, Action<CodedInputStream> read)
+    {
+        using var body = new MemoryStream();
+        await context.Request.Body.CopyToAsync(body);
+        var frame = body.ToArray();
+        Assert.True(frame.Length >= 5 && frame[0] == 0, "an uncompressed gRPC frame");
+        read(new CodedInputStream(frame, 5, (int)System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(frame.AsSpan(1, 4))));
+        context.Response.ContentType = "application/grpc";
+        await context.Response.Body.WriteAsync(new byte[5]);
+        context.Response.AppendTrailer("grpc-status", "0");
     }
 
     // ExportTraceServiceRequest{1: ResourceSpans{1: Resource, 2: ScopeSpans{1: InstrumentationScope, 2: Span}}}
