@@ -4,7 +4,7 @@ using Lab19.Tests.Infrastructure;
 
 namespace Lab19.Tests;
 
-/// <summary>The point of the lab: the services carry no telemetry library, so everything in Grafana comes from Beyla.</summary>
+/// <summary>The point of the lab: the services carry no telemetry library; their telemetry comes from Beyla, or from the runtime agent loaded from its own folder.</summary>
 public class NoInstrumentationTests
 {
     private static readonly string[] Forbidden = ["OpenTelemetry", "Prometheus", "App.Metrics"];
