@@ -9,6 +9,8 @@ var builder = DistributedApplication.CreateBuilder(args);
 var lab = builder.Configuration.GetSection("Lab19");
 var userServicePort = lab.GetValue("UserServicePort", 8080);
 var pointServicePort = lab.GetValue("PointServicePort", 8001);
+// Who instruments the services: ebpf (Beyla, the default), agent (the OpenTelemetry startup hook in both, no Beyla) or hybrid (the hook in user-service, Beyla for point-service).
+var instrumentation = builder.AddInstrumentation(lab);
 
 // Databases: containers, or existing servers when ConnectionStrings:userdb / ConnectionStrings:pointdb are configured.
 IResourceBuilder<IResourceWithConnectionString> userdb = builder.Configuration.GetConnectionString("userdb") is null
@@ -20,29 +22,33 @@ IResourceBuilder<IResourceWithConnectionString> pointdb = builder.Configuration.
 
 var pointService = builder.AddProject<Projects.PointService>("point-service")
     .WithUnproxiedHttpEndpoint(pointServicePort)
-    .WithoutTelemetryExport()
+    .WithInstrumentation(instrumentation, agentIn: InstrumentationMode.Agent)
     .WithReference(pointdb).WaitFor(pointdb)
     .WithHttpHealthCheck("/health");
 
 var userService = builder.AddProject<Projects.UserService>("user-service")
     .WithUnproxiedHttpEndpoint(userServicePort)
-    .WithoutTelemetryExport()
+    .WithInstrumentation(instrumentation, agentIn: InstrumentationMode.Agent | InstrumentationMode.Hybrid)
     .WithReference(userdb).WaitFor(userdb)
     .WithReference(pointService).WaitFor(pointService)
     .WithDotnetTracePropagation(lab.GetValue("DotnetTracePropagation", true))
     .WithHttpHealthCheck("/health");
 
-// Observability: the only telemetry in the lab comes from Beyla. Off where containers or eBPF cannot run.
+// Observability: Beyla's telemetry (and the agent's) in lgtm. Off where containers or eBPF cannot run: the agent then reports to the Aspire dashboard.
 if (lab.GetValue("Observability:Enabled", true))
 {
     var lgtm = builder.AddLgtm("lgtm", lab.GetValue("GrafanaPort", 3000))
         .WithDashboards("../grafana");
+    instrumentation.SendAgentTelemetryTo(lgtm.GetOtlpGrpcEndpoint());
 
-    builder.AddBeyla("beyla", "../beyla/beyla-config.yml", lab.GetValue("Beyla:Privileged", true))
-        .WithServices(userService, pointService)
-        .WithTracePrinter(lab.GetValue("Beyla:TracePrinter", "text")!)
-        .WithOtlpExporter(lgtm.GetOtlpGrpcEndpoint())
-        .WaitFor(lgtm);
+    if (instrumentation.RunsBeyla)
+    {
+        builder.AddBeyla("beyla", "../beyla/beyla-config.yml", lab.GetValue("Beyla:Privileged", true))
+            .WithServices(instrumentation.WatchedByBeyla(userService, pointService))
+            .WithTracePrinter(lab.GetValue("Beyla:TracePrinter", "text")!)
+            .WithOtlpExporter(lgtm.GetOtlpGrpcEndpoint())
+            .WaitFor(lgtm);
+    }
 
     builder.AddK6("k6", "../k6", "load.js")
         .WithTarget("USER_SERVICE_URL", userService)

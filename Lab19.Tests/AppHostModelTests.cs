@@ -11,10 +11,10 @@ public class AppHostModelTests
     private const string PointDb = "Server=127.0.0.1;Port=3306;User ID=lab;Database=pointdb";
 
     /// <summary>The model with the preflight off, so Beyla's wiring is the same on every host (PreflightTests cover the preflight).</summary>
-    private static Task<IDistributedApplicationTestingBuilder> ModelAsync(params string[] args) =>
+    internal static Task<IDistributedApplicationTestingBuilder> ModelAsync(params string[] args) =>
         DistributedApplicationTestingBuilder.CreateAsync<Projects.Lab19_AppHost>(["--Lab19:Preflight:Enabled=false", .. args], (options, _) => options.DisableDashboard = true, TestContext.Current.CancellationToken);
 
-    private static IResource Resource(IDistributedApplicationTestingBuilder builder, string name) =>
+    internal static IResource Resource(IDistributedApplicationTestingBuilder builder, string name) =>
         Assert.Single(builder.Resources, r => r.Name == name);
 
     private static string ImageOf(IResource resource)
@@ -24,16 +24,33 @@ public class AppHostModelTests
         return $"{image.Registry}/{image.Image}:{image.Tag}";
     }
 
-    private static Task<Dictionary<string, string>> PublishEnvironmentAsync(IResource resource) =>
+    internal static Task<Dictionary<string, string>> PublishEnvironmentAsync(IResource resource) =>
         EnvironmentAsync(resource, new DistributedApplicationExecutionContext(DistributedApplicationOperation.Publish));
 
-    private static async Task<Dictionary<string, string>> EnvironmentAsync(IResource resource, DistributedApplicationExecutionContext context)
+    internal static async Task<Dictionary<string, string>> EnvironmentAsync(IResource resource, DistributedApplicationExecutionContext context)
     {
         var configuration = await ExecutionConfigurationBuilder.Create(resource)
             .WithEnvironmentVariablesConfig()
             .BuildAsync(context, NullLogger.Instance, TestContext.Current.CancellationToken);
         Assert.Null(configuration.Exception);
         return configuration.EnvironmentVariables.ToDictionary(e => e.Key, e => e.Value);
+    }
+
+    /// <summary>The resources' environment as a run would give it, every endpoint allocated on localhost (nothing is started).</summary>
+    internal static async Task<Dictionary<string, Dictionary<string, string>>> RunEnvironmentsAsync(IDistributedApplicationTestingBuilder builder, params string[] names)
+    {
+        foreach (var endpoint in builder.Resources.SelectMany(r => r.Annotations.OfType<EndpointAnnotation>()))
+        {
+            endpoint.AllocatedEndpoint = new AllocatedEndpoint(endpoint, "localhost", endpoint.Port ?? endpoint.TargetPort!.Value);
+        }
+        await using var services = builder.Services.BuildServiceProvider();
+        var context = new DistributedApplicationExecutionContext(new DistributedApplicationExecutionContextOptions(DistributedApplicationOperation.Run) { Services = services });
+        var environments = new Dictionary<string, Dictionary<string, string>>();
+        foreach (var name in names)
+        {
+            environments[name] = await EnvironmentAsync(Resource(builder, name), context);
+        }
+        return environments;
     }
 
     private static async Task<List<string>> RuntimeArgsAsync(IResource resource)
@@ -178,16 +195,9 @@ public class AppHostModelTests
         // The dashboard's OTLP address makes Aspire add exporter variables to every project; the lab must take them off again.
         await using var builder = await ModelAsync("--ASPIRE_DASHBOARD_OTLP_ENDPOINT_URL=http://localhost:18889",
             $"--ConnectionStrings:userdb={UserDb}", $"--ConnectionStrings:pointdb={PointDb}");
-        foreach (var endpoint in builder.Resources.OfType<ProjectResource>().SelectMany(r => r.Annotations.OfType<EndpointAnnotation>()))
-        {
-            endpoint.AllocatedEndpoint = new AllocatedEndpoint(endpoint, "localhost", endpoint.Port!.Value);
-        }
 
-        await using var services = builder.Services.BuildServiceProvider();
-        foreach (var name in new[] { "user-service", "point-service" })
+        foreach (var (name, env) in await RunEnvironmentsAsync(builder, "user-service", "point-service"))
         {
-            var env = await EnvironmentAsync(Resource(builder, name), new DistributedApplicationExecutionContext(
-                new DistributedApplicationExecutionContextOptions(DistributedApplicationOperation.Run) { Services = services }));
             Assert.Equal(name, env["OTEL_SERVICE_NAME"]);
             Assert.Contains("OTEL_RESOURCE_ATTRIBUTES", env.Keys); // proof that Aspire's OTLP settings were applied at all
             Assert.DoesNotContain(env.Keys, k => k.StartsWith("OTEL_EXPORTER_OTLP_", StringComparison.Ordinal));

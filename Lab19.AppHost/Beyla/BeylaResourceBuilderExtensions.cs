@@ -42,7 +42,10 @@ public static class BeylaResourceBuilderExtensions
             .WithContainerRuntimeArgs(runtimeArgs)
             .WithCapabilities(privileged ? [] : Capabilities)
             .WithBindMount(Path.GetFullPath(configFile, builder.AppHostDirectory), ConfigTarget, isReadOnly: true)
-            .WithEnvironment("BEYLA_CONFIG_PATH", ConfigTarget);
+            .WithEnvironment("BEYLA_CONFIG_PATH", ConfigTarget)
+            // Beyla's default, stated on purpose for hybrid mode: a selected process seen sending OTLP traces (metrics) gets no Beyla traces
+            // (RED metrics) from then on. The lab does not rely on it: in hybrid mode the agent's service is not among the watched services.
+            .WithEnvironment("BEYLA_EXCLUDE_OTEL_INSTRUMENTED_SERVICES", "true");
         foreach (var (path, readOnly) in HostMounts)
         {
             beyla.WithBindMount(path, path, readOnly);

@@ -86,5 +86,6 @@ public static class BeylaRules
         ["OTEL_EXPORTER_OTLP_ENDPOINT"] = ["otel_traces_export.endpoint", "otel_metrics_export.endpoint"],
         ["OTEL_EXPORTER_OTLP_PROTOCOL"] = ["otel_traces_export.protocol", "otel_metrics_export.protocol"],
         ["BEYLA_TRACE_PRINTER"] = ["trace_printer"],
+        ["BEYLA_EXCLUDE_OTEL_INSTRUMENTED_SERVICES"] = ["discovery.exclude_otel_instrumented_services"],
     };
 }

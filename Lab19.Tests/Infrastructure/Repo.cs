@@ -1,4 +1,5 @@
 using System.Net.Http.Headers;
+using System.Reflection;
 using System.Text;
 using System.Text.Json;
 
@@ -10,6 +11,13 @@ public static class Repo
     public static string Root { get; } = FindRoot();
 
     public static string PathOf(params string[] parts) => Path.Combine([Root, .. parts]);
+
+    /// <summary>The configuration the tests (and so the solution) were built in.</summary>
+    public static string Configuration { get; } =
+        typeof(Repo).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()!.Configuration;
+
+    /// <summary>Where the solution's build put <paramref name="project"/> (e.g. "PointService").</summary>
+    public static string BuildOutput(string project) => PathOf(project, "bin", Configuration, "net10.0");
 
     private static string FindRoot()
     {
