@@ -22,7 +22,7 @@ public static class PointsApi
 
     public static IEndpointRouteBuilder MapPointsApi(this IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup("/api/v1/points");
+        var api = app.MapGroup("/api/v1/points").AnswerHeadAsGet();
 
         api.MapGet("/", GetPoints);
         api.MapGet("/{id:long}", GetPoint).WithName(nameof(GetPoint));
