@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Lab19.Tests.Infrastructure;
 
 namespace Lab19.Tests;
@@ -15,6 +16,15 @@ public class StrictInputTests(LabFixture fixture)
         : $$"""{"userId":{{Random.Shared.Next(1_000_000, int.MaxValue)}},"points":3}""";
 
     private static string PathOf(string service) => service == "users" ? "/api/v1/users" : "/api/v1/points";
+
+    /// <summary>Posts <paramref name="body"/>, asserts a <paramref name="status"/> ProblemDetails and that no data changed, and returns the problem.</summary>
+    private async Task<JsonElement> AssertRejectedAsync(string service, HttpContent body, HttpStatusCode status)
+    {
+        var before = await DataSnapshot.TakeAsync(fixture);
+        var problem = await Http.AssertProblemAsync(await Client(service).PostAsync(PathOf(service), body, Ct), status);
+        Assert.Equal(before, await DataSnapshot.TakeAsync(fixture));
+        return problem;
+    }
 
     [Theory]
     [InlineData("points", "application/json; charset=\"utf-8\"")]
@@ -41,12 +51,8 @@ public class StrictInputTests(LabFixture fixture)
     [InlineData("users", "windows-1252", "application/json; charset=windows-1252")]
     public async Task Any_other_charset_is_415_naming_it_and_stores_nothing(string service, string charset, string contentType)
     {
-        var before = await DataSnapshot.TakeAsync(fixture);
-        var response = await Client(service).PostAsync(PathOf(service), Http.Json(ValidBody(service), contentType), Ct);
-
-        var problem = await Http.AssertProblemAsync(response, HttpStatusCode.UnsupportedMediaType);
+        var problem = await AssertRejectedAsync(service, Http.Json(ValidBody(service), contentType), HttpStatusCode.UnsupportedMediaType);
         Assert.Contains($"'{charset}'", problem.GetProperty("detail").GetString());
-        Assert.Equal(before, await DataSnapshot.TakeAsync(fixture));
     }
 
     public static TheoryData<string, string, string> MalformedBodies => new()
@@ -65,12 +71,8 @@ public class StrictInputTests(LabFixture fixture)
     [MemberData(nameof(MalformedBodies))]
     public async Task A_duplicate_property_or_a_number_sent_as_a_string_is_400_naming_it(string service, string body, string named)
     {
-        var before = await DataSnapshot.TakeAsync(fixture);
-        var response = await Client(service).PostAsync(PathOf(service), Http.Json(body), Ct);
-
-        var problem = await Http.AssertProblemAsync(response, HttpStatusCode.BadRequest);
+        var problem = await AssertRejectedAsync(service, Http.Json(body), HttpStatusCode.BadRequest);
         Assert.Contains(named, problem.GetProperty("detail").GetString());
-        Assert.Equal(before, await DataSnapshot.TakeAsync(fixture));
     }
 
     [Theory]
@@ -84,13 +86,8 @@ public class StrictInputTests(LabFixture fixture)
         var body = service == "users"
             ? $$"""{"name":"{{escapedText}}","email":"{{Guid.NewGuid():N}}@tests.lab19.local"}"""
             : $$"""{"userId":1,"points":5,"reason":"{{escapedText}}"}""";
-        var before = await DataSnapshot.TakeAsync(fixture);
-        var response = await Client(service).PostAsync(PathOf(service), Http.Json(body), Ct);
-
-        var problem = await Http.AssertProblemAsync(response, HttpStatusCode.BadRequest);
-        var message = problem.GetProperty("errors").GetProperty(field)[0].GetString();
-        Assert.Contains("must contain at least one visible character", message);
-        Assert.Equal(before, await DataSnapshot.TakeAsync(fixture));
+        var problem = await AssertRejectedAsync(service, Http.Json(body), HttpStatusCode.BadRequest);
+        Assert.Contains("must contain at least one visible character", problem.GetProperty("errors").GetProperty(field)[0].GetString());
     }
 
     [Fact]
