@@ -11,6 +11,8 @@ namespace PointService;
 /// "The Idempotency-Key HTTP Header Field"): the key is stored with the record in one transaction, and its primary key
 /// in MySQL, not memory, decides which of several requests with one key stores a record.
 /// </summary>
+// Hand-written: idempotency middlewares (e.g. IdempotentAPI) keep keys in a cache apart from the data, and none is on the package source;
+// here the key must commit in the same transaction as the record it answers for.
 public static class IdempotentWrites
 {
     public const string Header = "Idempotency-Key";
