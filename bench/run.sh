@@ -66,15 +66,17 @@ for url in "http://127.0.0.1:$point_port/health" "http://127.0.0.1:$user_port/he
 done
 
 mysql_rows() { mariadb --socket="$work/mysqld.sock" -uroot -N -e "SELECT COUNT(*) FROM pointdb.points"; }
+mysql_keys() { mariadb --socket="$work/mysqld.sock" -uroot -N -e "SELECT COUNT(*) FROM pointdb.idempotency_keys"; }
 
-# name | script | port. Reads run first, on the seeded data (100 users, ~230 records); the POST run then adds rows
-# (tens of thousands per second), and the last row shows what that does to the per-user total.
+# name | script | port. Reads run first, on the seeded data (100 users, ~230 records); the POST runs then add rows
+# (thousands per second), without and with an Idempotency-Key, and the last row shows what that does to the per-user total.
 runs=(
   "GET /api/v1/points/user/{id}/total|total|$point_port"
   "GET /api/v1/points/user/{id}?limit=10|recent|$point_port"
   "GET /api/v1/users/{id}|user|$user_port"
   "POST /api/v1/points|add-points|$point_port"
-  "GET /api/v1/points/user/{id}/total, after the POST run|total|$point_port"
+  "POST /api/v1/points with an Idempotency-Key|add-points-keyed|$point_port"
+  "GET /api/v1/points/user/{id}/total, after the POST runs|total|$point_port"
 )
 
 load() { wrk -t"$THREADS" -c"$CONNECTIONS" -d"$1" --latency -s "bench/wrk/$2.lua" "http://127.0.0.1:$3" | sed -n 's/^RESULT //p'; }
@@ -86,15 +88,15 @@ for run in "${runs[@]}"; do
   load "$WARMUP" "$script" "$port" >/dev/null
   results+=("{\"request\":\"$name\",\"result\":$(load "$DURATION" "$script" "$port")}")
 done
-rows=$(mysql_rows)
+rows=$(mysql_rows); keys=$(mysql_keys)
 rss() { awk '/VmHWM/ {printf "%.0f", $2/1024}' "/proc/$1/status"; }
 point_rss=$(rss "$point_pid"); user_rss=$(rss "$user_pid")
 
 mkdir -p bench/results
 out="bench/results/$(date -u +%Y%m%dT%H%M%SZ).json"
-python3 - "$out" "$point_rss" "$user_rss" "$rows" "${results[@]}" <<PY
+python3 - "$out" "$point_rss" "$user_rss" "$rows" "$keys" "${results[@]}" <<PY
 import json, os, platform, subprocess, sys
-out, point_rss, user_rss, point_rows, *rows = sys.argv[1:]
+out, point_rss, user_rss, point_rows, point_keys, *rows = sys.argv[1:]
 rows = [json.loads(r) for r in rows]
 cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
 mem = next(l.split()[1] for l in open("/proc/meminfo") if l.startswith("MemTotal"))
@@ -108,13 +110,14 @@ report = {
     "results": rows,
     "peak_rss_mb": {"point-service": int(point_rss), "user-service": int(user_rss)},
     "point_records_at_end": int(point_rows),
+    "idempotency_keys_at_end": int(point_keys),
 }
 json.dump(report, open(out, "w"), indent=2)
 print(f"\n{'request':56} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
 for r in rows:
     x = r["result"]
     print(f"{r['request']:56} {x['rps']:>9.0f} {x['p50_ms']:>8.2f} {x['p99_ms']:>8.2f} {x['errors']:>7}")
-print(f"\npeak RSS: point-service {point_rss} MB, user-service {user_rss} MB; point records at the end: {point_rows}")
+print(f"\npeak RSS: point-service {point_rss} MB, user-service {user_rss} MB; point records at the end: {point_rows}, idempotency keys: {point_keys}")
 print(f"machine: {cpu}, {os.cpu_count()} cores; settings: {report['settings']['connections']} connections, {report['settings']['threads']} threads, {report['settings']['duration']} per request after {report['settings']['warmup']} warm-up")
 print(f"written: {out}")
 PY
