@@ -11,8 +11,8 @@ namespace Lab19.Tests;
 [Collection(LabCollection.Name)]
 public class IdempotencyCrashTests(LabFixture fixture)
 {
-    private const int Clients = 8;
-    private const int CreditsPerClient = 40;
+    private const int Clients = 24;
+    private const int CreditsPerClient = 15;
     private static readonly TimeSpan Deadline = TimeSpan.FromMinutes(2);
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
