@@ -79,6 +79,9 @@ public sealed class LabApp : IAsyncDisposable
     {
         var result = await App.ResourceCommands.ExecuteCommandAsync(resource, KnownResourceCommands.StartCommand).WaitAsync(TimeSpan.FromSeconds(60));
         Assert.True(result.Success, $"starting {resource}: {result.Message}");
+        // The command can return before the new run is reported: a health wait that still saw the stopped state would give up at once.
+        await App.ResourceNotifications.WaitForResourceAsync(resource, e => e.Snapshot.State?.Text is { } state && !KnownResourceStates.TerminalStates.Contains(state))
+            .WaitAsync(TimeSpan.FromSeconds(60));
         await WaitHealthyAsync(resource);
     }
 
