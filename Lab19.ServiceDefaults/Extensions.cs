@@ -34,8 +34,15 @@ public static class Extensions
         builder.Services.AddProblemDetails();
         // Binding failures (malformed JSON, wrong types, wrong content type) reach ProblemExceptionHandler with their reason.
         builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
-        // A misspelt field is an error, not silently ignored.
-        builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow);
+        builder.Services.ConfigureHttpJsonOptions(o =>
+        {
+            // A misspelt field is an error, not silently ignored.
+            o.SerializerOptions.UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow;
+            // A property sent twice ("userId", or "points" and "Points") is an error, not "the last one wins".
+            o.SerializerOptions.AllowDuplicateProperties = false;
+            // Numbers are JSON numbers: the web defaults would also read "10" as 10.
+            o.SerializerOptions.NumberHandling = JsonNumberHandling.Strict;
+        });
         builder.Services.AddExceptionHandler<ProblemExceptionHandler>();
 
         return builder;

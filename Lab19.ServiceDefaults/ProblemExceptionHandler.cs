@@ -24,7 +24,7 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILo
                 Status = bad.StatusCode,
                 // 413 and 415 usually arrive as bare status codes, which UseStatusCodePages turns into ProblemDetails.
                 Title = bad.StatusCode == StatusCodes.Status400BadRequest ? "Malformed request" : ReasonPhrases.GetReasonPhrase(bad.StatusCode),
-                Detail = bad.InnerException is JsonException { Path: { } path } ? $"{bad.Message} The JSON is invalid at '{path}'." : bad.Message,
+                Detail = bad.InnerException is JsonException { Path: { } path } json ? $"{bad.Message} The JSON is invalid at '{path}': {Reason(json)}" : bad.Message,
             },
             _ when IsDatabaseUnavailable(exception) => new ProblemDetails
             {
@@ -51,6 +51,17 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILo
 
         context.Response.StatusCode = problem.Status!.Value;
         return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = problem });
+    }
+
+    /// <summary>
+    /// Why System.Text.Json rejected the body ("Duplicate property 'points' ...", "Cannot get the value of a token type 'String' as a number."):
+    /// the reader's own reason where it has one, without the path the detail already names.
+    /// </summary>
+    private static string Reason(JsonException json)
+    {
+        var message = (json.InnerException ?? json).Message;
+        var path = message.IndexOf(" Path: ", StringComparison.Ordinal);
+        return path < 0 ? message : message[..path];
     }
 
     /// <summary>True when the exception (or one it wraps) says the database could not be reached, timed out, or dropped the connection.</summary>

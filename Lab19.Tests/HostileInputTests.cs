@@ -50,6 +50,17 @@ public class HostileInputTests(LabFixture fixture)
         { "points", "POST", "/api/v1/points", """{"userId":1,"points":5}""", "text/plain" },
         { "points", "POST", "/api/v1/points", """<points userId="1">5</points>""", "application/xml" },
         { "points", "POST", "/api/v1/points", $$"""{"userId":1,"points":5,"reason":"{{Huge}}"}""", Json },
+        { "points", "POST", "/api/v1/points", """{"userId":1,"points":5}""", "application/json; charset=bogus" },
+        { "points", "POST", "/api/v1/points", """{"userId":1,"points":5}""", "application/json; charset=windows-1252" },
+        { "points", "POST", "/api/v1/points", """{"userId":1,"points":5}""", "application/json; charset=\"utf-16\"" },
+        { "points", "POST", "/api/v1/points", """{"userId":5,"userId":1,"points":5}""", Json },
+        { "points", "POST", "/api/v1/points", """{"userId":1,"points":5,"Points":500}""", Json },
+        { "points", "POST", "/api/v1/points", """{"userId":1,"points":"10"}""", Json },
+        { "points", "POST", "/api/v1/points", """{"userId":"5","points":10}""", Json },
+        { "points", "POST", "/api/v1/points", """{"userId":1,"points":5,"reason":"\u200B"}""", Json },
+        { "points", "POST", "/api/v1/points", """{"userId":1,"points":5,"reason":" \u200B\u2060\uFEFF\u00A0"}""", Json },
+        { "points", "HEAD", "/api/v1/points/user/abc", null, null },
+        { "points", "HEAD", "/api/v1/points?limit=0", null, null },
         { "users", "GET", "/api/v1/users/abc", null, null },
         { "users", "GET", "/api/v1/users/0", null, null },
         { "users", "GET", "/api/v1/users/-1", null, null },
@@ -73,6 +84,14 @@ public class HostileInputTests(LabFixture fixture)
         { "users", "POST", "/api/v1/users", """{"name":"Ada 🎉","email":"🎉@🎉"}""", Json },
         { "users", "POST", "/api/v1/users", """{"name":"Ada","email":"a@b.example"}""", "text/plain" },
         { "users", "POST", "/api/v1/users", $$"""{"name":"Ada","email":"{{Huge}}@b.example"}""", Json },
+        { "users", "POST", "/api/v1/users", """{"name":"Ada","email":"charset@b.example"}""", "application/json; charset=bogus" },
+        { "users", "POST", "/api/v1/users", """{"name":"Ada","email":"charset@b.example"}""", "application/json; charset=windows-1252" },
+        { "users", "POST", "/api/v1/users", """{"name":"Ada","email":"one@b.example","email":"two@b.example"}""", Json },
+        { "users", "POST", "/api/v1/users", """{"name":"Ada","Name":"Eve","email":"case@b.example"}""", Json },
+        { "users", "POST", "/api/v1/users", """{"name":"\u200B","email":"zwsp@b.example"}""", Json },
+        { "users", "POST", "/api/v1/users", """{"name":"\u2060\u200D\u00A0\uFEFF","email":"format@b.example"}""", Json },
+        { "users", "HEAD", "/api/v1/users/abc", null, null },
+        { "users", "HEAD", "/api/v1/users?limit=0", null, null },
     };
 
     [Theory]
@@ -88,7 +107,16 @@ public class HostileInputTests(LabFixture fixture)
 
         var text = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
         Assert.True((int)response.StatusCode is >= 400 and < 500, $"{method} {path} answered {(int)response.StatusCode}: {text}");
-        await Http.AssertProblemAsync(response, response.StatusCode);
+        if (method == "HEAD")
+        {
+            // the answer GET would give, without its body
+            Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+            Assert.Empty(text);
+        }
+        else
+        {
+            await Http.AssertProblemAsync(response, response.StatusCode);
+        }
         Assert.Equal(before, await DataSnapshot.TakeAsync(fixture));
     }
 

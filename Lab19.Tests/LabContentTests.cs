@@ -41,10 +41,11 @@ public partial class LabContentTests
     }
 
     [Fact]
-    public void The_k6_script_starts_a_trace_per_request_and_has_thresholds_per_request_name()
+    public void The_k6_script_starts_a_trace_per_request_keys_each_post_and_has_thresholds_per_request_name()
     {
         var script = File.ReadAllText(Repo.PathOf("k6", "load.js"));
         Assert.Contains("traceparent: traceparent()", script);
+        Assert.Contains("'Idempotency-Key': idempotencyKey()", script);
         Assert.Contains("'http_req_duration{name:GET /api/v1/users/{id}}'", script);
         Assert.Contains("'http_req_duration{name:POST /api/v1/points}'", script);
         Assert.Contains("tags: { name: 'GET /api/v1/users/{id}' }", script);

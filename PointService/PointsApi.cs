@@ -22,7 +22,7 @@ public static class PointsApi
 
     public static IEndpointRouteBuilder MapPointsApi(this IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup("/api/v1/points");
+        var api = app.MapGroup("/api/v1/points").AnswerHeadAsGet();
 
         api.MapGet("/", GetPoints);
         api.MapGet("/{id:long}", GetPoint).WithName(nameof(GetPoint));
@@ -80,25 +80,50 @@ public static class PointsApi
         return TypedResults.Ok(new UserTotalDto(userId, total));
     }
 
-    public static async Task<Results<CreatedAtRoute<PointDto>, ValidationProblem>> AddPoints(PointsDbContext db, AddPointsRequest request, TimeProvider clock, CancellationToken ct)
+    public static async Task<Results<CreatedAtRoute<PointDto>, ValidationProblem, ProblemHttpResult>> AddPoints(
+        PointsDbContext db, AddPointsRequest request, HttpContext http, TimeProvider clock, CancellationToken ct)
     {
         var errors = Validate(request);
+        var key = http.Request.Headers[IdempotentWrites.Header];
+        if (key.Count > 0 && IdempotentWrites.Validate(key) is { } keyError)
+        {
+            errors[IdempotentWrites.Header] = [keyError];
+        }
         if (errors.Count > 0)
         {
             return TypedResults.ValidationProblem(errors);
         }
 
-        var record = new PointRecord
+        var createdAt = clock.UtcNowInMicroseconds();
+        PointRecord NewRecord() => new() { UserId = request.UserId, Points = request.Points!.Value, Reason = request.Reason, CreatedAt = createdAt };
+        if (key.Count == 0)
         {
-            UserId = request.UserId,
-            Points = request.Points!.Value,
-            Reason = request.Reason,
-            CreatedAt = clock.UtcNowInMicroseconds(),
-        };
-        db.Points.Add(record);
-        await db.SaveChangesAsync(ct);
-        return TypedResults.CreatedAtRoute(PointDto.From(record), nameof(GetPoint), new { id = record.Id });
+            var record = NewRecord();
+            db.Points.Add(record);
+            await db.SaveChangesAsync(ct);
+            return Created(PointDto.From(record));
+        }
+
+        var (outcome, point) = await IdempotentWrites.AddOnceAsync(db, key.ToString(), request, NewRecord, ct);
+        switch (outcome)
+        {
+            case IdempotentWrites.Outcome.Created:
+                return Created(point!);
+            case IdempotentWrites.Outcome.Replayed:
+                http.Response.Headers[IdempotentWrites.ReplayedHeader] = "true";
+                return Created(point!);
+            case IdempotentWrites.Outcome.KeyReused:
+                return TypedResults.Problem(title: "Idempotency-Key reused",
+                    detail: $"The {IdempotentWrites.Header} '{key}' was used for a different request. Send a new key for a new request.",
+                    statusCode: StatusCodes.Status422UnprocessableEntity);
+            default:
+                return TypedResults.Problem(title: "Idempotency-Key in use",
+                    detail: $"Another request holds the {IdempotentWrites.Header} '{key}'. Retry shortly: nothing was stored.",
+                    statusCode: StatusCodes.Status409Conflict);
+        }
     }
+
+    private static CreatedAtRoute<PointDto> Created(PointDto point) => TypedResults.CreatedAtRoute(point, nameof(GetPoint), new { id = point.Id });
 
     // The two queries behind every GET /api/v1/users/{id}, compiled once: EF skips its per-call query-cache lookup (see bench/README.md).
     private static readonly Func<PointsDbContext, int, CancellationToken, Task<long>> TotalOfUser =

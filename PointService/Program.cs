@@ -11,6 +11,7 @@ builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResol
 var app = builder.Build();
 
 app.UseProblemResponses();
+app.UseUtf8JsonBodies();
 app.UseDatabaseReadiness();
 app.MapDefaultEndpoints();
 app.MapPointsApi();

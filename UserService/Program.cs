@@ -15,6 +15,7 @@ builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResol
 var app = builder.Build();
 
 app.UseProblemResponses();
+app.UseUtf8JsonBodies();
 app.UseDatabaseReadiness();
 app.MapDefaultEndpoints();
 app.MapHealthChecks("/actuator/health"); // the original Spring Boot lab's health URL, so its commands work unchanged

@@ -20,7 +20,7 @@ public static partial class UsersApi
 
     public static IEndpointRouteBuilder MapUsersApi(this IEndpointRouteBuilder app)
     {
-        var api = app.MapGroup("/api/v1/users");
+        var api = app.MapGroup("/api/v1/users").AnswerHeadAsGet();
 
         api.MapGet("/", GetUsers);
         api.MapGet("/{id}", GetUser).WithName(nameof(GetUser));

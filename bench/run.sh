@@ -112,11 +112,11 @@ start_services() {
   done
 }
 
-# Beyla as the lab runs it (its config), watching the beyla pair's ports, on the host network so that it reaches the sink on loopback;
-# the per-signal variables win over the YAML's lgtm endpoints.
+# Beyla as the lab runs it (its config and mounts), watching the beyla pair's ports, on the host network so that it reaches the sink
+# on loopback; the YAML sets no endpoint, so the per-signal variables are the only ones.
 start_beyla() {
   docker run -d --name lab19-bench-beyla --privileged --pid=host --network=host \
-    -v "$PWD/beyla/beyla-config.yml:/config/beyla-config.yml:ro" -v /sys/fs/cgroup:/sys/fs/cgroup \
+    -v "$PWD/beyla/beyla-config.yml:/config/beyla-config.yml:ro" -v /sys/fs/cgroup:/sys/fs/cgroup -v /sys/kernel/tracing:/sys/kernel/tracing -v /sys/kernel/security:/sys/kernel/security:ro \
     -e BEYLA_CONFIG_PATH=/config/beyla-config.yml -e BEYLA_OPEN_PORT="${user_port[beyla]},${point_port[beyla]}" -e BEYLA_TRACE_PRINTER=disabled \
     -e OTEL_EXPORTER_OTLP_TRACES_ENDPOINT="http://127.0.0.1:$sink_port/v1/traces" -e OTEL_EXPORTER_OTLP_TRACES_PROTOCOL=http/protobuf \
     -e OTEL_EXPORTER_OTLP_METRICS_ENDPOINT="http://127.0.0.1:$sink_port/v1/metrics" -e OTEL_EXPORTER_OTLP_METRICS_PROTOCOL=http/protobuf \
@@ -132,9 +132,10 @@ for variant in bare "${variants[@]}"; do start_services "$variant"; done
 if [[ " ${variants[*]} " == *" beyla "* ]]; then start_beyla; fi
 
 mysql_rows() { mariadb --socket="$work/mysqld.sock" -uroot -N -e "SELECT COUNT(*) FROM pointdb.points"; }
+mysql_keys() { mariadb --socket="$work/mysqld.sock" -uroot -N -e "SELECT COUNT(*) FROM pointdb.idempotency_keys"; }
 
-# name | script | service. Reads run first, on the seeded data (100 users, ~230 records); the POST run then adds rows
-# (tens of thousands per second), and the last row shows what that does to the per-user total. Between them, the two requests
+# name | script | service. Reads run first, on the seeded data (100 users, ~230 records); the POST runs then add rows
+# (thousands per second), without and with an Idempotency-Key, and the last row shows what that does to the per-user total. Between them, the two requests
 # the comparison is about, on the same seeded data: warmed up on every variant, then measured in ROUNDS alternating rounds.
 bare_reads=(
   "GET /api/v1/points/user/{id}/total|total|point"
@@ -147,7 +148,8 @@ compared=(
 )
 bare_writes=(
   "POST /api/v1/points|add-points|point"
-  "GET /api/v1/points/user/{id}/total, after the POST run|total|point"
+  "POST /api/v1/points with an Idempotency-Key|add-points-keyed|point"
+  "GET /api/v1/points/user/{id}/total, after the POST runs|total|point"
 )
 
 load() { wrk -t"$THREADS" -c"$CONNECTIONS" -d"$1" --latency -s "bench/wrk/$2.lua" "http://127.0.0.1:$3" | sed -n 's/^RESULT //p'; }
@@ -205,14 +207,14 @@ if [ -z "${COMPARE_ONLY:-}" ]; then
   echo "== bare writes"
   for run in "${bare_writes[@]}"; do warm bare "$run"; measure bare 0 "$DURATION" "$run"; done
 fi
-rows=$(mysql_rows)
+rows=$(mysql_rows); keys=$(mysql_keys)
 sink=$(curl -s "http://127.0.0.1:$sink_port/counts")
 
 mkdir -p bench/results
 out="bench/results/$(date -u +%Y%m%dT%H%M%SZ).json"
-python3 - "$out" "$rows" "$sink" "${#rss_report[@]}" "${rss_report[@]}" "${#spans[@]}" "${spans[@]}" "${results[@]}" <<PY
+python3 - "$out" "$rows" "$keys" "$sink" "${#rss_report[@]}" "${rss_report[@]}" "${#spans[@]}" "${spans[@]}" "${results[@]}" <<PY
 import json, os, platform, statistics, subprocess, sys
-out, point_rows, sink, n_rss, *rest = sys.argv[1:]
+out, point_rows, point_keys, sink, n_rss, *rest = sys.argv[1:]
 rss = [json.loads(r) for r in rest[:int(n_rss)]]
 rest = rest[int(n_rss):]
 spans = {(s["request"], s["variant"]): s["spans"] for s in map(json.loads, rest[1:1 + int(rest[0])])}
@@ -254,6 +256,7 @@ report = {
     "peak_rss_mb": rss,
     "otlp_sink": json.loads(sink),
     "point_records_at_end": int(point_rows),
+    "idempotency_keys_at_end": int(point_keys),
 }
 json.dump(report, open(out, "w"), indent=2)
 print(f"\n{'request (bare)':56} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
@@ -269,7 +272,7 @@ for s in summary:
     print(f"{s['request'] if s['variant'] == 'bare' else '':38} {s['variant']:7} {s['rps']:>7.0f} {change:>8} {s['p50_ms']:>7.2f} {s['p99_ms']:>7.2f} {s['errors']:>6} {s['spans_per_request']:>9.2f}"
           f"  {c['point-service']:>16.3f} {c['user-service']:>5.3f} {c['sink']:>5.3f} {c['beyla']:>5.3f} {c['machine']:>7.3f}")
 print("\npeak RSS MB: " + "; ".join(f"{r['variant']}: " + ", ".join(f"{k} {v}" for k, v in r.items() if k != "variant") for r in rss))
-print(f"point records at the end: {point_rows}; load average at the end: {' '.join(report['machine']['load_average_at_end'])}")
+print(f"point records at the end: {point_rows}, idempotency keys: {point_keys}; load average at the end: {' '.join(report['machine']['load_average_at_end'])}")
 print(f"machine: {cpu}, {os.cpu_count()} cores; settings: {report['settings']['connections']} connections, {report['settings']['threads']} threads, {report['settings']['duration']} per request after {report['settings']['warmup']} warm-up")
 print(f"written: {out}")
 PY

@@ -69,6 +69,15 @@ function randomHex(bytes) {
   return Array.from(new Uint8Array(crypto.randomBytes(bytes)), (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
+/**
+ * A fresh Idempotency-Key for one POST: were the request retried, the retry would send the same key and point-service
+ * would answer with the original record instead of storing a second one.
+ * @returns {string}
+ */
+export function idempotencyKey() {
+  return randomHex(16);
+}
+
 /** @returns {number} a seeded user id, 1..USERS */
 function randomUserId() {
   return 1 + Math.floor(Math.random() * USERS);
@@ -89,7 +98,7 @@ export function getUser() {
 export function addPoints() {
   const body = JSON.stringify({ userId: randomUserId(), points: 1 + Math.floor(Math.random() * 50), reason: 'k6 load test' });
   const res = http.post(`${POINT_SERVICE_URL}/api/v1/points`, body, {
-    headers: { 'Content-Type': 'application/json', traceparent: traceparent() },
+    headers: { 'Content-Type': 'application/json', 'Idempotency-Key': idempotencyKey(), traceparent: traceparent() },
     tags: { name: 'POST /api/v1/points' },
   });
   check(res, {

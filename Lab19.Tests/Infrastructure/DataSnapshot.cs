@@ -8,8 +8,7 @@ public sealed record DataSnapshot(long PointRows, long PointSum, long MaxPointId
 {
     public static async Task<DataSnapshot> TakeAsync(LabFixture fixture)
     {
-        await using var my = new MySqlConnection(fixture.Databases.MariaDb.ConnectionString(LabFixture.PointDb));
-        await my.OpenAsync();
+        await using var my = await OpenPointsAsync(fixture);
         await using var points = my.CreateCommand();
         points.CommandText = "SELECT COUNT(*), COALESCE(SUM(points), 0), COALESCE(MAX(id), 0) FROM points";
         await using var p = await points.ExecuteReaderAsync();
@@ -26,10 +25,24 @@ public sealed record DataSnapshot(long PointRows, long PointSum, long MaxPointId
 
     public static async Task<long> ScalarAsync(LabFixture fixture, string pointsSql)
     {
-        await using var my = new MySqlConnection(fixture.Databases.MariaDb.ConnectionString(LabFixture.PointDb));
-        await my.OpenAsync();
+        await using var my = await OpenPointsAsync(fixture);
         await using var command = new MySqlCommand(pointsSql, my);
         return Convert.ToInt64(await command.ExecuteScalarAsync());
+    }
+
+    /// <summary>Runs a statement against the point database directly (e.g. to plant rows a test needs), returning the rows affected.</summary>
+    public static async Task<int> ExecuteAsync(LabFixture fixture, string pointsSql)
+    {
+        await using var my = await OpenPointsAsync(fixture);
+        await using var command = new MySqlCommand(pointsSql, my);
+        return await command.ExecuteNonQueryAsync();
+    }
+
+    private static async Task<MySqlConnection> OpenPointsAsync(LabFixture fixture)
+    {
+        var my = new MySqlConnection(fixture.Databases.MariaDb.ConnectionString(LabFixture.PointDb));
+        await my.OpenAsync();
+        return my;
     }
 
     public static async Task<long> UsersScalarAsync(LabFixture fixture, string usersSql)

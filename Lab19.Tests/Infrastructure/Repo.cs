@@ -31,7 +31,18 @@ public static class Repo
 
 public static class Http
 {
-    public static StringContent Json(string json, string mediaType = "application/json") => new(json, Encoding.UTF8, mediaType);
+    /// <summary>UTF-8 <paramref name="json"/>; a <paramref name="mediaType"/> with parameters ("application/json; charset=bogus") is sent exactly as given.</summary>
+    public static StringContent Json(string json, string mediaType = "application/json")
+    {
+        if (!mediaType.Contains(';'))
+        {
+            return new(json, Encoding.UTF8, mediaType);
+        }
+        var content = new StringContent(json, Encoding.UTF8);
+        content.Headers.Remove("Content-Type");
+        Assert.True(content.Headers.TryAddWithoutValidation("Content-Type", mediaType));
+        return content;
+    }
 
     public static StringContent Json(object value) => Json(JsonSerializer.Serialize(value, JsonSerializerOptions.Web));
 
@@ -65,6 +76,17 @@ public static class Http
 
     public static HttpRequestMessage Request(HttpMethod method, string path, HttpContent? content = null) =>
         new(method, path) { Content = content };
+
+    /// <summary><c>POST /api/v1/points</c> with <paramref name="body"/>, and with an <c>Idempotency-Key</c> header sent as is when <paramref name="key"/> is given.</summary>
+    public static HttpRequestMessage AddPoints(object body, string? key = null)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/points") { Content = body as HttpContent ?? Json(body) };
+        if (key is not null)
+        {
+            Assert.True(request.Headers.TryAddWithoutValidation("Idempotency-Key", key));
+        }
+        return request;
+    }
 
     public static MediaTypeHeaderValue JsonType => new("application/json");
 }

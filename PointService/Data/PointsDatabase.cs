@@ -8,7 +8,7 @@ namespace PointService.Data;
 
 public static class PointsDatabase
 {
-    /// <summary>Registers <see cref="PointsDbContext"/> on the <c>pointdb</c> connection string, migrated and seeded at start-up.</summary>
+    /// <summary>Registers <see cref="PointsDbContext"/> on the <c>pointdb</c> connection string, migrated and seeded at start-up, and the clean-up of expired idempotency keys.</summary>
     public static IHostApplicationBuilder AddPointsDatabase(this IHostApplicationBuilder builder)
     {
         var csb = new MySqlConnectionStringBuilder(builder.Configuration.GetConnectionString("pointdb")
@@ -24,6 +24,7 @@ public static class PointsDatabase
         builder.Services.AddDbContextPool<PointsDbContext>(o => o.UseMySql(connectionString, ServerVersion.AutoDetect(connectionString),
             mysql => mysql.ExecutionStrategy(dependencies => new RetryingStrategy(dependencies))));
         builder.AddDatabaseMigrator<PointsDbContext>(PointsSeed.SeedAsync);
+        builder.Services.AddHostedService<IdempotencyKeyCleanup>();
         return builder;
     }
 

@@ -5,6 +5,7 @@ namespace PointService.Data;
 public class PointsDbContext(DbContextOptions<PointsDbContext> options) : DbContext(options)
 {
     public DbSet<PointRecord> Points => Set<PointRecord>();
+    public DbSet<IdempotencyKey> IdempotencyKeys => Set<IdempotencyKey>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -21,5 +22,19 @@ public class PointsDbContext(DbContextOptions<PointsDbContext> options) : DbCont
         point.HasIndex(p => new { p.UserId, p.CreatedAt });
         // Covers the per-user total: SUM(points) reads this index alone, however many records a user has.
         point.HasIndex(p => new { p.UserId, p.Points });
+
+        var key = modelBuilder.Entity<IdempotencyKey>();
+        key.ToTable("idempotency_keys");
+        // The primary key is the unique index that lets only one request per key store a record, across restarts and instances.
+        // ASCII with a binary collation: keys compare byte for byte ("abc" and "ABC" are two keys).
+        key.HasKey(k => k.Key);
+        key.Property(k => k.Key).HasColumnName("idempotency_key").HasMaxLength(IdempotencyKey.MaxLength).HasCharSet("ascii").UseCollation("ascii_bin");
+        key.Property(k => k.RequestHash).HasColumnName("request_hash").HasMaxLength(32).IsFixedLength();
+        key.Property(k => k.PointId).HasColumnName("point_id");
+        key.Property(k => k.CreatedAt).HasColumnName("created_at").HasPrecision(6)
+            .HasConversion(v => v.ToUniversalTime(), v => DateTime.SpecifyKind(v, DateTimeKind.Utc));
+        key.HasOne(k => k.Point).WithMany().HasForeignKey(k => k.PointId);
+        // The clean-up deletes the oldest keys in small batches along this index.
+        key.HasIndex(k => k.CreatedAt);
     }
 }

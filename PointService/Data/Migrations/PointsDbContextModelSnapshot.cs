@@ -22,6 +22,41 @@ namespace PointService.Data.Migrations
 
             MySqlModelBuilderExtensions.AutoIncrementColumns(modelBuilder);
 
+            modelBuilder.Entity("PointService.Data.IdempotencyKey", b =>
+                {
+                    b.Property<string>("Key")
+                        .HasMaxLength(255)
+                        .HasColumnType("varchar(255)")
+                        .HasColumnName("idempotency_key")
+                        .UseCollation("ascii_bin");
+
+                    MySqlPropertyBuilderExtensions.HasCharSet(b.Property<string>("Key"), "ascii");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasPrecision(6)
+                        .HasColumnType("datetime(6)")
+                        .HasColumnName("created_at");
+
+                    b.Property<long>("PointId")
+                        .HasColumnType("bigint")
+                        .HasColumnName("point_id");
+
+                    b.Property<byte[]>("RequestHash")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("binary(32)")
+                        .HasColumnName("request_hash")
+                        .IsFixedLength();
+
+                    b.HasKey("Key");
+
+                    b.HasIndex("CreatedAt");
+
+                    b.HasIndex("PointId");
+
+                    b.ToTable("idempotency_keys", (string)null);
+                });
+
             modelBuilder.Entity("PointService.Data.PointRecord", b =>
                 {
                     b.Property<long>("Id")
@@ -56,6 +91,17 @@ namespace PointService.Data.Migrations
                     b.HasIndex("UserId", "Points");
 
                     b.ToTable("points", (string)null);
+                });
+
+            modelBuilder.Entity("PointService.Data.IdempotencyKey", b =>
+                {
+                    b.HasOne("PointService.Data.PointRecord", "Point")
+                        .WithMany()
+                        .HasForeignKey("PointId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.Navigation("Point");
                 });
 #pragma warning restore 612, 618
         }

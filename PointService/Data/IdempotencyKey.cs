@@ -1,0 +1,22 @@
+namespace PointService.Data;
+
+/// <summary>
+/// An <c>Idempotency-Key</c> a client sent with <c>POST /api/v1/points</c>, stored in the same transaction as the record it created.
+/// </summary>
+// A table of its own, not columns on points: keys expire and are deleted after Retention while the ledger's rows stay as they are.
+public class IdempotencyKey
+{
+    public const int MaxLength = 255;
+
+    /// <summary>How long a key is kept: a retry within this time returns the original answer (cleaned up a few minutes after).</summary>
+    public static readonly TimeSpan Retention = TimeSpan.FromHours(24);
+
+    public required string Key { get; set; }
+
+    /// <summary>SHA-256 of the canonical request (userId, points, reason): tells a retry from a different request under the same key.</summary>
+    public required byte[] RequestHash { get; set; }
+
+    public long PointId { get; set; }
+    public PointRecord? Point { get; set; }
+    public DateTime CreatedAt { get; set; }
+}

@@ -1,0 +1,97 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using MySqlConnector;
+using PointService.Data;
+
+namespace PointService;
+
+/// <summary>
+/// Exactly-once <c>POST /api/v1/points</c> with the <c>Idempotency-Key</c> request header (IETF httpapi draft
+/// "The Idempotency-Key HTTP Header Field"): the key is stored with the record in one transaction, and its primary key
+/// in MySQL, not memory, decides which of several requests with one key stores a record.
+/// </summary>
+// Hand-written: idempotency middlewares (e.g. IdempotentAPI) keep keys in a cache apart from the data, and none is on the package source;
+// here the key must commit in the same transaction as the record it answers for.
+public static class IdempotentWrites
+{
+    public const string Header = "Idempotency-Key";
+
+    /// <summary>Set on an answer that repeats the original 201 instead of storing anything (as Stripe's API does).</summary>
+    public const string ReplayedHeader = "Idempotent-Replayed";
+
+    public enum Outcome
+    {
+        /// <summary>The record was stored now.</summary>
+        Created,
+        /// <summary>The key had stored a record for the same request before: nothing was stored now.</summary>
+        Replayed,
+        /// <summary>The key had been used for a different request: nothing was stored.</summary>
+        KeyReused,
+        /// <summary>Another request holds the key, and its record could not be read: nothing was stored, a retry is safe.</summary>
+        Conflict,
+    }
+
+    /// <summary>An error message for the header's values, or null when they are one key of 1–255 visible ASCII characters.</summary>
+    public static string? Validate(IReadOnlyList<string?> values)
+    {
+        if (values.Count > 1)
+        {
+            return $"Send one {Header} header, not {values.Count}.";
+        }
+        var key = values[0] ?? "";
+        return key.Length is >= 1 and <= IdempotencyKey.MaxLength && key.All(c => c is >= '!' and <= '~')
+            ? null
+            : $"{Header} must be 1 to {IdempotencyKey.MaxLength} visible ASCII characters (no spaces), e.g. a UUID.";
+    }
+
+    /// <summary>SHA-256 of the request as the service understood it (field order and spacing of the JSON do not matter).</summary>
+    public static byte[] Fingerprint(AddPointsRequest request) =>
+        SHA256.HashData(JsonSerializer.SerializeToUtf8Bytes(request, PointJsonContext.Default.AddPointsRequest));
+
+    /// <summary>
+    /// Returns what <paramref name="key"/> stored before, or, when it is new, stores a record made by <paramref name="newRecord"/>
+    /// together with the key. A request racing another with the same key waits on the key's index entry until the other
+    /// commits, fails with a duplicate key, and then reads the other's record.
+    /// </summary>
+    public static async Task<(Outcome Outcome, PointDto? Point)> AddOnceAsync(
+        PointsDbContext db, string key, AddPointsRequest request, Func<PointRecord> newRecord, CancellationToken ct)
+    {
+        var fingerprint = Fingerprint(request);
+        var strategy = db.Database.CreateExecutionStrategy();
+        // The whole exchange is one unit of the retrying strategy: a retry after a commit whose answer was lost finds the key.
+        return await strategy.ExecuteAsync<(Outcome, PointDto?)>(async ct =>
+        {
+            // Look first: a retry (the usual reason to see a key again) is answered by one read, without a failing insert.
+            if (await FirstUse(db, key, ct) is { } earlier)
+            {
+                return Answer(earlier, fingerprint);
+            }
+
+            db.ChangeTracker.Clear(); // a retry of this unit starts over with a new record
+            var record = newRecord();
+            db.IdempotencyKeys.Add(new IdempotencyKey { Key = key, RequestHash = fingerprint, Point = record, CreatedAt = record.CreatedAt });
+            try
+            {
+                await db.SaveChangesAsync(ct); // one transaction: the record and its key, or neither
+                return (Outcome.Created, PointDto.From(record));
+            }
+            catch (DbUpdateException e) when (e.InnerException is MySqlException { ErrorCode: MySqlErrorCode.DuplicateKeyEntry })
+            {
+                db.ChangeTracker.Clear(); // lost the race: the winner's record is committed now
+            }
+            return await FirstUse(db, key, ct) is { } winner ? Answer(winner, fingerprint) : (Outcome.Conflict, null);
+        }, ct);
+    }
+
+    private static (Outcome, PointDto?) Answer(Use earlier, byte[] fingerprint) =>
+        earlier.RequestHash.AsSpan().SequenceEqual(fingerprint) ? (Outcome.Replayed, earlier.Point) : (Outcome.KeyReused, null);
+
+    private sealed record Use(byte[] RequestHash, PointDto Point);
+
+    private static readonly Func<PointsDbContext, string, CancellationToken, Task<Use?>> FirstUse =
+        EF.CompileAsyncQuery((PointsDbContext db, string key, CancellationToken ct) => db.IdempotencyKeys.AsNoTracking()
+            .Where(k => k.Key == key)
+            .Select(k => new Use(k.RequestHash, new PointDto(k.Point!.Id, k.Point.UserId, k.Point.Points, k.Point.Reason, k.Point.CreatedAt)))
+            .FirstOrDefault());
+}
