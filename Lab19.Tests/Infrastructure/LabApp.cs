@@ -67,8 +67,39 @@ public sealed class LabApp : IAsyncDisposable
         return lab;
     }
 
-    public Task WaitHealthyAsync(string resource, TimeSpan? timeout = null) =>
-        App.ResourceNotifications.WaitForResourceHealthyAsync(resource).WaitAsync(timeout ?? StartTimeout);
+    public async Task WaitHealthyAsync(string resource, TimeSpan? timeout = null)
+    {
+        try
+        {
+            await App.ResourceNotifications.WaitForResourceHealthyAsync(resource).WaitAsync(timeout ?? StartTimeout);
+        }
+        catch (Exception e) when (e is DistributedApplicationException or TimeoutException)
+        {
+            throw new InvalidOperationException($"{resource} did not become healthy: {e.Message}\n{await DescribeAsync(resource)}", e);
+        }
+    }
+
+    /// <summary>A resource's state, exit code and last console lines, for a failure message.</summary>
+    private async Task<string> DescribeAsync(string resource)
+    {
+        var snapshot = App.ResourceNotifications.TryGetCurrentState(resource, out var state) ? state.Snapshot : null;
+        var lines = new List<string>();
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+        try
+        {
+            var model = App.Services.GetRequiredService<DistributedApplicationModel>();
+            await foreach (var batch in App.Services.GetRequiredService<ResourceLoggerService>()
+                .WatchAsync(model.Resources.Single(r => r.Name == resource)).WithCancellation(cts.Token))
+            {
+                lines.AddRange(batch.Select(l => l.Content));
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // the backlog has been read: the watch only ends when cancelled
+        }
+        return $"state {snapshot?.State?.Text}, exit code {snapshot?.ExitCode}; last console lines:\n  " + string.Join("\n  ", lines.TakeLast(30));
+    }
 
     public async Task StopResourceAsync(string resource)
     {
