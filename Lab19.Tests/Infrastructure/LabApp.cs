@@ -52,6 +52,11 @@ public sealed class LabApp : IAsyncDisposable
             ],
             (options, _) => options.DisableDashboard = true);
         builder.Services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Warning));
+        foreach (var service in builder.Resources.OfType<ProjectResource>().ToList())
+        {
+            // The suite runs many services at once; each watching its appsettings files costs an inotify instance (128 per user by default).
+            builder.CreateResourceBuilder(service).WithEnvironment("DOTNET_hostBuilder__reloadConfigOnChange", "false");
+        }
         configure?.Invoke(builder);
 
         var app = await builder.BuildAsync();
