@@ -1,14 +1,14 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
-namespace UserService;
+namespace UserService.Contracts;
 
 /// <summary>Source-generated JSON for every type the service reads or writes: no reflection on the hot path (see bench/README.md).</summary>
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
-[JsonSerializable(typeof(UserWithPointsDto))]
-[JsonSerializable(typeof(UserDto))]
-[JsonSerializable(typeof(UserDto[]))]
+[JsonSerializable(typeof(UserWithPointsResponse))]
+[JsonSerializable(typeof(UserResponse))]
+[JsonSerializable(typeof(UserResponse[]))]
 [JsonSerializable(typeof(CreateUserRequest))]
-[JsonSerializable(typeof(PointDto[]))]
-[JsonSerializable(typeof(UserTotalDto))]
-internal partial class UserJsonContext : JsonSerializerContext;
+[JsonSerializable(typeof(PointResponse[]))]
+[JsonSerializable(typeof(UserTotalResponse))]
+internal partial class UsersJsonContext : JsonSerializerContext;
