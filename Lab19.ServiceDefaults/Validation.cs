@@ -5,10 +5,13 @@ using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Lab19.ServiceDefaults;
 
-/// <summary>The input rules both APIs share (paging and free text).</summary>
+/// <summary>The input rules both APIs share (ids, paging and free text).</summary>
 // Hand-written: these rules (ranges that exclude zero, no control characters, at least one visible character) go beyond the built-in DataAnnotations validation.
 public static class Validation
 {
+    /// <summary>An error message for an id (in the route or a body), or null when it is positive. Ids are checked here, not by a route constraint, so a bad id is a 400 naming the field, not a 404.</summary>
+    public static string? PositiveId(string field, long value) => value > 0 ? null : $"{field} must be a positive integer.";
+
     /// <summary>The effective page size, or null when <paramref name="limit"/> is outside 1..<paramref name="max"/>.</summary>
     public static int? Limit(int? limit, int defaultLimit, int max) =>
         limit switch

@@ -12,6 +12,7 @@ public class HostileInputTests(LabFixture fixture)
     public static TheoryData<string, string, string, string?, string?> Requests => new()
     {
         // service, method, path, body, content type
+        { "points", "GET", "/api/v1/points/abc", null, null },
         { "points", "GET", "/api/v1/points/user/abc", null, null },
         { "points", "GET", "/api/v1/points/user/0", null, null },
         { "points", "GET", "/api/v1/points/user/-7", null, null },

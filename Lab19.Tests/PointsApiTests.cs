@@ -148,7 +148,18 @@ public class PointsApiTests(LabFixture fixture)
         Assert.Equal(before, await DataSnapshot.TakeAsync(fixture));
     }
 
+    [Fact]
+    public async Task An_unknown_point_is_404_problem_details_worded_as_for_an_unknown_user()
+    {
+        var problem = await Http.AssertProblemAsync(await Points.GetAsync("/api/v1/points/999999999999", TestContext.Current.CancellationToken), HttpStatusCode.NotFound);
+        Assert.Equal("Point not found", problem.GetProperty("title").GetString());
+        Assert.Equal("There is no point 999999999999.", problem.GetProperty("detail").GetString());
+    }
+
     [Theory]
+    [InlineData("/api/v1/points/abc")]
+    [InlineData("/api/v1/points/0")]
+    [InlineData("/api/v1/points/-1")]
     [InlineData("/api/v1/points/user/abc")]
     [InlineData("/api/v1/points/user/0")]
     [InlineData("/api/v1/points/user/-1/total")]

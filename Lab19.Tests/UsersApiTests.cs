@@ -55,6 +55,7 @@ public class UsersApiTests(LabFixture fixture)
     {
         var problem = await Http.AssertProblemAsync(await Users.GetAsync("/api/v1/users/987654321", Ct), HttpStatusCode.NotFound);
         Assert.Contains("987654321", problem.GetProperty("detail").GetString());
+        Assert.Equal("User not found", problem.GetProperty("title").GetString());
     }
 
     [Fact]

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using MySqlConnector;
+using PointService.Contracts;
 using PointService.Data;
 
 namespace PointService;
@@ -47,20 +48,20 @@ public static class IdempotentWrites
 
     /// <summary>SHA-256 of the request as the service understood it (field order and spacing of the JSON do not matter).</summary>
     public static byte[] Fingerprint(AddPointsRequest request) =>
-        SHA256.HashData(JsonSerializer.SerializeToUtf8Bytes(request, PointJsonContext.Default.AddPointsRequest));
+        SHA256.HashData(JsonSerializer.SerializeToUtf8Bytes(request, PointsJsonContext.Default.AddPointsRequest));
 
     /// <summary>
     /// Returns what <paramref name="key"/> stored before, or, when it is new, stores a record made by <paramref name="newRecord"/>
     /// together with the key. A request racing another with the same key waits on the key's index entry until the other
     /// commits, fails with a duplicate key, and then reads the other's record.
     /// </summary>
-    public static async Task<(Outcome Outcome, PointDto? Point)> AddOnceAsync(
+    public static async Task<(Outcome Outcome, PointResponse? Point)> AddOnceAsync(
         PointsDbContext db, string key, AddPointsRequest request, Func<PointRecord> newRecord, CancellationToken ct)
     {
         var fingerprint = Fingerprint(request);
         var strategy = db.Database.CreateExecutionStrategy();
         // The whole exchange is one unit of the retrying strategy: a retry after a commit whose answer was lost finds the key.
-        return await strategy.ExecuteAsync<(Outcome, PointDto?)>(async ct =>
+        return await strategy.ExecuteAsync<(Outcome, PointResponse?)>(async ct =>
         {
             // Look first: a retry (the usual reason to see a key again) is answered by one read, without a failing insert.
             if (await FirstUse(db, key, ct) is { } earlier)
@@ -74,7 +75,7 @@ public static class IdempotentWrites
             try
             {
                 await db.SaveChangesAsync(ct); // one transaction: the record and its key, or neither
-                return (Outcome.Created, PointDto.From(record));
+                return (Outcome.Created, PointResponse.From(record));
             }
             catch (DbUpdateException e) when (e.InnerException is MySqlException { ErrorCode: MySqlErrorCode.DuplicateKeyEntry })
             {
@@ -84,14 +85,14 @@ public static class IdempotentWrites
         }, ct);
     }
 
-    private static (Outcome, PointDto?) Answer(Use earlier, byte[] fingerprint) =>
+    private static (Outcome, PointResponse?) Answer(Use earlier, byte[] fingerprint) =>
         earlier.RequestHash.AsSpan().SequenceEqual(fingerprint) ? (Outcome.Replayed, earlier.Point) : (Outcome.KeyReused, null);
 
-    private sealed record Use(byte[] RequestHash, PointDto Point);
+    private sealed record Use(byte[] RequestHash, PointResponse Point);
 
     private static readonly Func<PointsDbContext, string, CancellationToken, Task<Use?>> FirstUse =
         EF.CompileAsyncQuery((PointsDbContext db, string key, CancellationToken ct) => db.IdempotencyKeys.AsNoTracking()
             .Where(k => k.Key == key)
-            .Select(k => new Use(k.RequestHash, new PointDto(k.Point!.Id, k.Point.UserId, k.Point.Points, k.Point.Reason, k.Point.CreatedAt)))
+            .Select(k => new Use(k.RequestHash, new PointResponse(k.Point!.Id, k.Point.UserId, k.Point.Points, k.Point.Reason, k.Point.CreatedAt)))
             .FirstOrDefault());
 }

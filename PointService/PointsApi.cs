@@ -1,18 +1,10 @@
 using Lab19.ServiceDefaults;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
+using PointService.Contracts;
 using PointService.Data;
 
 namespace PointService;
-
-public record PointDto(long Id, int UserId, int Points, string? Reason, DateTime CreatedAt)
-{
-    public static PointDto From(PointRecord p) => new(p.Id, p.UserId, p.Points, p.Reason, p.CreatedAt);
-}
-
-public record UserTotalDto(int UserId, long Total);
-
-public record AddPointsRequest(int UserId, int? Points, string? Reason);
 
 public static class PointsApi
 {
@@ -25,7 +17,7 @@ public static class PointsApi
         var api = app.MapGroup("/api/v1/points").AnswerHeadAsGet();
 
         api.MapGet("/", GetPoints);
-        api.MapGet("/{id:long}", GetPoint).WithName(nameof(GetPoint));
+        api.MapGet("/{id}", GetPoint).WithName(nameof(GetPoint));
         api.MapGet("/user/{userId}", GetUserPoints);
         api.MapGet("/user/{userId}/total", GetUserTotal);
         api.MapPost("/", AddPoints);
@@ -33,7 +25,7 @@ public static class PointsApi
         return app;
     }
 
-    public static async Task<Results<Ok<PointDto[]>, ValidationProblem>> GetPoints(PointsDbContext db, int? limit, CancellationToken ct)
+    public static async Task<Results<Ok<PointResponse[]>, ValidationProblem>> GetPoints(PointsDbContext db, int? limit, CancellationToken ct)
     {
         if (Validation.Limit(limit, DefaultLimit, MaxLimit) is not { } take)
         {
@@ -43,18 +35,23 @@ public static class PointsApi
         return TypedResults.Ok(await NewestFirst(db.Points, take).ToArrayAsync(ct));
     }
 
-    public static async Task<Results<Ok<PointDto>, NotFound>> GetPoint(PointsDbContext db, long id, CancellationToken ct)
+    public static async Task<Results<Ok<PointResponse>, ValidationProblem, ProblemHttpResult>> GetPoint(PointsDbContext db, long id, CancellationToken ct)
     {
+        if (Validation.PositiveId("id", id) is { } idError)
+        {
+            return Validation.Problem("id", idError);
+        }
+
         var point = await db.Points.AsNoTracking().FirstOrDefaultAsync(p => p.Id == id, ct);
-        return point is null ? TypedResults.NotFound() : TypedResults.Ok(PointDto.From(point));
+        return point is null ? Problems.NotFound("point", id) : TypedResults.Ok(PointResponse.From(point));
     }
 
-    public static async Task<Results<Ok<PointDto[]>, ValidationProblem>> GetUserPoints(PointsDbContext db, int userId, int? limit, CancellationToken ct)
+    public static async Task<Results<Ok<PointResponse[]>, ValidationProblem>> GetUserPoints(PointsDbContext db, int userId, int? limit, CancellationToken ct)
     {
         var errors = new Dictionary<string, string[]>();
-        if (userId <= 0)
+        if (Validation.PositiveId("userId", userId) is { } userIdError)
         {
-            errors["userId"] = ["userId must be a positive integer."];
+            errors["userId"] = [userIdError];
         }
         if (Validation.Limit(limit, DefaultLimit, MaxLimit) is not { } take)
         {
@@ -69,18 +66,18 @@ public static class PointsApi
         return TypedResults.Ok(await NewestOfUser(db, userId, take).ToArrayAsync(ct));
     }
 
-    public static async Task<Results<Ok<UserTotalDto>, ValidationProblem>> GetUserTotal(PointsDbContext db, int userId, CancellationToken ct)
+    public static async Task<Results<Ok<UserTotalResponse>, ValidationProblem>> GetUserTotal(PointsDbContext db, int userId, CancellationToken ct)
     {
-        if (userId <= 0)
+        if (Validation.PositiveId("userId", userId) is { } userIdError)
         {
-            return Validation.Problem("userId", "userId must be a positive integer.");
+            return Validation.Problem("userId", userIdError);
         }
 
         var total = await TotalOfUser(db, userId, ct);
-        return TypedResults.Ok(new UserTotalDto(userId, total));
+        return TypedResults.Ok(new UserTotalResponse(userId, total));
     }
 
-    public static async Task<Results<CreatedAtRoute<PointDto>, ValidationProblem, ProblemHttpResult>> AddPoints(
+    public static async Task<Results<CreatedAtRoute<PointResponse>, ValidationProblem, ProblemHttpResult>> AddPoints(
         PointsDbContext db, AddPointsRequest request, HttpContext http, TimeProvider clock, CancellationToken ct)
     {
         var errors = Validate(request);
@@ -101,7 +98,7 @@ public static class PointsApi
             var record = NewRecord();
             db.Points.Add(record);
             await db.SaveChangesAsync(ct);
-            return Created(PointDto.From(record));
+            return Created(PointResponse.From(record));
         }
 
         var (outcome, point) = await IdempotentWrites.AddOnceAsync(db, key.ToString(), request, NewRecord, ct);
@@ -123,31 +120,31 @@ public static class PointsApi
         }
     }
 
-    private static CreatedAtRoute<PointDto> Created(PointDto point) => TypedResults.CreatedAtRoute(point, nameof(GetPoint), new { id = point.Id });
+    private static CreatedAtRoute<PointResponse> Created(PointResponse point) => TypedResults.CreatedAtRoute(point, nameof(GetPoint), new { id = point.Id });
 
     // The two queries behind every GET /api/v1/users/{id}, compiled once: EF skips its per-call query-cache lookup (see bench/README.md).
     private static readonly Func<PointsDbContext, int, CancellationToken, Task<long>> TotalOfUser =
         EF.CompileAsyncQuery((PointsDbContext db, int userId, CancellationToken ct) => db.Points.Where(p => p.UserId == userId).Sum(p => (long)p.Points));
 
-    private static readonly Func<PointsDbContext, int, int, IAsyncEnumerable<PointDto>> NewestOfUser =
+    private static readonly Func<PointsDbContext, int, int, IAsyncEnumerable<PointResponse>> NewestOfUser =
         EF.CompileAsyncQuery((PointsDbContext db, int userId, int take) => db.Points.AsNoTracking()
             .Where(p => p.UserId == userId)
             .OrderByDescending(p => p.CreatedAt).ThenByDescending(p => p.Id)
             .Take(take)
-            .Select(p => new PointDto(p.Id, p.UserId, p.Points, p.Reason, p.CreatedAt)));
+            .Select(p => new PointResponse(p.Id, p.UserId, p.Points, p.Reason, p.CreatedAt)));
 
-    private static IQueryable<PointDto> NewestFirst(IQueryable<PointRecord> points, int take) =>
+    private static IQueryable<PointResponse> NewestFirst(IQueryable<PointRecord> points, int take) =>
         points.AsNoTracking()
             .OrderByDescending(p => p.CreatedAt).ThenByDescending(p => p.Id)
             .Take(take)
-            .Select(p => new PointDto(p.Id, p.UserId, p.Points, p.Reason, p.CreatedAt));
+            .Select(p => new PointResponse(p.Id, p.UserId, p.Points, p.Reason, p.CreatedAt));
 
     public static Dictionary<string, string[]> Validate(AddPointsRequest request)
     {
         var errors = new Dictionary<string, string[]>();
-        if (request.UserId <= 0)
+        if (Validation.PositiveId("userId", request.UserId) is { } userIdError)
         {
-            errors["userId"] = ["userId must be a positive integer."];
+            errors["userId"] = [userIdError];
         }
         if (request.Points is not { } points || points == 0)
         {

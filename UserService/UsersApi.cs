@@ -3,15 +3,10 @@ using Lab19.ServiceDefaults;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
+using UserService.Contracts;
 using UserService.Data;
 
 namespace UserService;
-
-public record UserDto(int Id, string Name, string Email, DateTime CreatedAt);
-
-public record UserWithPointsDto(int Id, string Name, string Email, DateTime CreatedAt, long TotalPoints, PointDto[] RecentPoints);
-
-public record CreateUserRequest(string? Name, string? Email);
 
 public static partial class UsersApi
 {
@@ -29,7 +24,7 @@ public static partial class UsersApi
         return app;
     }
 
-    public static async Task<Results<Ok<UserDto[]>, ValidationProblem>> GetUsers(UsersDbContext db, int? limit, CancellationToken ct)
+    public static async Task<Results<Ok<UserResponse[]>, ValidationProblem>> GetUsers(UsersDbContext db, int? limit, CancellationToken ct)
     {
         if (Validation.Limit(limit, DefaultLimit, MaxLimit) is not { } take)
         {
@@ -39,23 +34,23 @@ public static partial class UsersApi
         var users = await db.Users.AsNoTracking()
             .OrderBy(u => u.Id)
             .Take(take)
-            .Select(u => new UserDto(u.Id, u.Name, u.Email, u.CreatedAt))
+            .Select(u => new UserResponse(u.Id, u.Name, u.Email, u.CreatedAt))
             .ToArrayAsync(ct);
         return TypedResults.Ok(users);
     }
 
-    public static async Task<Results<Ok<UserWithPointsDto>, ValidationProblem, ProblemHttpResult>> GetUser(
+    public static async Task<Results<Ok<UserWithPointsResponse>, ValidationProblem, ProblemHttpResult>> GetUser(
         UsersDbContext db, PointsClient points, int id, CancellationToken ct)
     {
-        if (id <= 0)
+        if (Validation.PositiveId("id", id) is { } idError)
         {
-            return Validation.Problem("id", "id must be a positive integer.");
+            return Validation.Problem("id", idError);
         }
 
         var user = await UserById(db, id, ct);
         if (user is null)
         {
-            return TypedResults.Problem(title: "User not found", detail: $"There is no user {id}.", statusCode: StatusCodes.Status404NotFound);
+            return Problems.NotFound("user", id);
         }
 
         try
@@ -63,7 +58,7 @@ public static partial class UsersApi
             var total = points.GetTotalAsync(id, ct);
             var recent = points.GetRecentAsync(id, ct);
             await Task.WhenAll(total, recent);
-            return TypedResults.Ok(new UserWithPointsDto(user.Id, user.Name, user.Email, user.CreatedAt, total.Result.Total, recent.Result));
+            return TypedResults.Ok(new UserWithPointsResponse(user.Id, user.Name, user.Email, user.CreatedAt, total.Result.Total, recent.Result));
         }
         catch (PointServiceUnavailableException e)
         {
@@ -75,7 +70,7 @@ public static partial class UsersApi
     private static readonly Func<UsersDbContext, int, CancellationToken, Task<User?>> UserById =
         EF.CompileAsyncQuery((UsersDbContext db, int id, CancellationToken ct) => db.Users.AsNoTracking().FirstOrDefault(u => u.Id == id));
 
-    public static async Task<Results<CreatedAtRoute<UserDto>, ValidationProblem, ProblemHttpResult>> CreateUser(
+    public static async Task<Results<CreatedAtRoute<UserResponse>, ValidationProblem, ProblemHttpResult>> CreateUser(
         UsersDbContext db, CreateUserRequest request, TimeProvider clock, CancellationToken ct)
     {
         var email = request.Email?.Trim().ToLowerInvariant();
@@ -95,7 +90,7 @@ public static partial class UsersApi
         {
             return TypedResults.Problem(title: "Email already registered", detail: $"A user with email {email} already exists.", statusCode: StatusCodes.Status409Conflict);
         }
-        return TypedResults.CreatedAtRoute(new UserDto(user.Id, user.Name, user.Email, user.CreatedAt), nameof(GetUser), new { id = user.Id });
+        return TypedResults.CreatedAtRoute(new UserResponse(user.Id, user.Name, user.Email, user.CreatedAt), nameof(GetUser), new { id = user.Id });
     }
 
     public static Dictionary<string, string[]> Validate(string? name, string? email)

@@ -1,5 +1,5 @@
-using Lab19.ServiceDefaults;
 using System.Net.Sockets;
+using Lab19.ServiceDefaults;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage;
 using MySqlConnector;
@@ -20,6 +20,8 @@ public static class PointsDatabase
         csb.ConnectionReset = false;
         var connectionString = csb.ConnectionString;
 
+        // EF's execution strategy retries a transient failure (DatabaseLimits). Pomelo's own strategy does not count a pooled connection
+        // the server has closed (it restarted) as transient, so RetryingStrategy adds that case.
         // The server version (MySQL 8.x or MariaDB) is detected, not hard-coded; pooled options are built once, on first use.
         builder.Services.AddDbContextPool<PointsDbContext>(o => o.UseMySql(connectionString, ServerVersion.AutoDetect(connectionString),
             mysql => mysql.ExecutionStrategy(dependencies => new RetryingStrategy(dependencies))));
@@ -28,10 +30,7 @@ public static class PointsDatabase
         return builder;
     }
 
-    /// <summary>
-    /// Pomelo's retrying strategy, plus the case it does not count as transient: a pooled connection the server has closed
-    /// (it restarted), which fails on first use because pooled connections are not reset.
-    /// </summary>
+    /// <summary>Pomelo's retrying strategy, plus a pooled connection the server has closed, which fails on first use (pooled connections are not reset).</summary>
     private sealed class RetryingStrategy(ExecutionStrategyDependencies dependencies)
         : MySqlRetryingExecutionStrategy(dependencies, DatabaseLimits.RetryCount, DatabaseLimits.MaxRetryDelay, errorNumbersToAdd: null)
     {

@@ -1,6 +1,7 @@
 using Lab19.ServiceDefaults;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
+using Npgsql.EntityFrameworkCore.PostgreSQL;
 
 namespace UserService.Data;
 
@@ -18,8 +19,11 @@ public static class UsersDatabase
         csb.NoResetOnClose = true;
         var connectionString = csb.ConnectionString;
 
+        // EF's execution strategy retries a transient failure (DatabaseLimits). Npgsql's own strategy is enough here: it already counts
+        // a pooled connection the server has closed (it restarted) as transient, because NpgsqlException.IsTransient covers I/O errors.
         builder.Services.AddDbContextPool<UsersDbContext>(o => o.UseNpgsql(connectionString,
-            npgsql => npgsql.EnableRetryOnFailure(DatabaseLimits.RetryCount, DatabaseLimits.MaxRetryDelay, errorCodesToAdd: null)));
+            npgsql => npgsql.ExecutionStrategy(dependencies => new NpgsqlRetryingExecutionStrategy(
+                dependencies, DatabaseLimits.RetryCount, DatabaseLimits.MaxRetryDelay, errorCodesToAdd: null))));
         builder.AddDatabaseMigrator<UsersDbContext>(UsersSeed.SeedAsync);
         return builder;
     }
