@@ -254,19 +254,12 @@ public class PreflightTests
     public async Task The_AppHost_with_preflight_prints_the_report_exits_with_its_verdict_and_starts_nothing()
     {
         var expected = await BeylaPreflight.RunAsync(new HostProbe(), TestContext.Current.CancellationToken);
-        var configuration = typeof(PreflightTests).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyConfigurationAttribute), false)
-            .Cast<System.Reflection.AssemblyConfigurationAttribute>().Single().Configuration;
-        var start = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in new[] { "run", "--project", Repo.PathOf("Lab19.AppHost"), "--no-build", "-c", configuration, "--no-launch-profile", "--", "--preflight" })
-        {
-            start.ArgumentList.Add(arg);
-        }
-        using var process = System.Diagnostics.Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
-        await process.WaitForExitAsync(TestContext.Current.CancellationToken).WaitAsync(TimeSpan.FromMinutes(2), TestContext.Current.CancellationToken);
+        var result = await Processes.ExecAsync("dotnet",
+            ["run", "--project", Repo.PathOf("Lab19.AppHost"), "--no-build", "-c", Repo.Configuration, "--no-launch-profile", "--", "--preflight"],
+            cancellationToken: TestContext.Current.CancellationToken);
 
-        var lines = (await output).TrimEnd().Split('\n');
-        Assert.Equal(expected.CanRunBeyla ? 0 : 1, process.ExitCode);
+        var lines = result.Output.TrimEnd().Split('\n');
+        Assert.Equal(expected.CanRunBeyla ? 0 : 1, result.ExitCode);
         Assert.Equal(expected.Lines().First(), lines[0]);
         Assert.Equal(expected.Summary, lines[^1]);
         Assert.Equal(expected.Checks.Count + 2, lines.Length); // the report and nothing else: no Aspire start-up
