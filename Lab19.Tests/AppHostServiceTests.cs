@@ -1,4 +1,3 @@
-using Lab19.Tests.Infrastructure;
 using static Lab19.Tests.Infrastructure.AppModel;
 
 namespace Lab19.Tests;
