@@ -53,7 +53,7 @@ public class BeylaConfigTests
     }
 
     [Fact]
-    public void Uses_only_keys_of_the_current_schema()
+    public void The_Beyla_config_uses_only_keys_of_Beylas_current_schema()
     {
         var unknown = Keys(Load(), "").Where(k => !CurrentSchema.Contains(k)).ToList();
         Assert.True(unknown.Count == 0, "not in Beyla's current schema: " + string.Join(", ", unknown));

@@ -67,7 +67,7 @@ public class PreflightInTheAppHostTests
     }
 
     [Fact]
-    public void A_passed_preflight_keeps_the_resource()
+    public void A_passed_preflight_keeps_Beylas_resource_after_one_docker_probe()
     {
         var host = new FakeHostProbe();
         var builder = TestAppHost.CreateBuilder([]);
@@ -78,7 +78,7 @@ public class PreflightInTheAppHostTests
     }
 
     [Fact]
-    public void The_preflight_can_be_switched_off()
+    public void With_the_preflight_switched_off_Beyla_stays_and_no_check_runs()
     {
         var host = new FakeHostProbe();
         host.Files.Remove(BeylaPreflight.KprobePmuPath);
