@@ -11,9 +11,9 @@ public class HarnessTests
     private static readonly TimeSpan ShortTimeout = TimeSpan.FromMilliseconds(300);
 
     [Fact]
-    public void A_docker_probe_that_never_finishes_counts_as_not_available_and_is_cancelled()
+    public async Task A_docker_probe_that_never_finishes_counts_as_not_available_and_is_cancelled()
     {
-        var cancelled = false;
+        var cancelled = new TaskCompletionSource();
         var clock = Stopwatch.StartNew();
 
         var available = Docker.IsAvailable(async ct =>
@@ -24,7 +24,7 @@ public class HarnessTests
             }
             catch (OperationCanceledException)
             {
-                cancelled = true;
+                cancelled.SetResult();
                 throw;
             }
             return true;
@@ -32,7 +32,7 @@ public class HarnessTests
 
         Assert.False(available);
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), $"waited {clock.Elapsed} for a probe with a {ShortTimeout} limit");
-        Assert.True(SpinWait.SpinUntil(() => cancelled, TimeSpan.FromSeconds(10)), "the hung probe was not cancelled");
+        await cancelled.Task.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken); // a TimeoutException: the hung probe was not cancelled
     }
 
     [Fact]
@@ -52,15 +52,32 @@ public class HarnessTests
     [Fact]
     public async Task A_command_that_overruns_its_timeout_is_killed_and_reported()
     {
+        var (overrun, pid) = await RunSleeperAsync(run => Processes.ExecAsync("/bin/sh", run, timeout: TimeSpan.FromSeconds(2), cancellationToken: TestContext.Current.CancellationToken));
+
+        Assert.Contains("sleep 60", Assert.IsType<TimeoutException>(overrun).Message);
+        Assert.False(Directory.Exists($"/proc/{pid}"), $"process {pid} still runs after its timeout");
+    }
+
+    [Fact]
+    public async Task A_cancelled_command_is_killed()
+    {
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        cancel.CancelAfter(TimeSpan.FromSeconds(2));
+        var (cancelled, pid) = await RunSleeperAsync(run => Processes.ExecAsync("/bin/sh", run, cancellationToken: cancel.Token));
+
+        Assert.IsAssignableFrom<OperationCanceledException>(cancelled);
+        Assert.False(Directory.Exists($"/proc/{pid}"), $"process {pid} still runs after its cancellation");
+    }
+
+    /// <summary>Runs a shell that writes its pid and sleeps a minute through <paramref name="exec"/>; returns what it threw and the pid.</summary>
+    private static async Task<(Exception Thrown, int Pid)> RunSleeperAsync(Func<string[], Task<ProcessResult>> exec)
+    {
         var pidFile = Path.GetTempFileName();
         try
         {
-            var overrun = await Assert.ThrowsAsync<TimeoutException>(() =>
-                Processes.ExecAsync("/bin/sh", ["-c", $"echo $$ > '{pidFile}'; exec sleep 60"], timeout: TimeSpan.FromSeconds(2), cancellationToken: TestContext.Current.CancellationToken));
-            Assert.Contains("sleep 60", overrun.Message);
-
-            var pid = int.Parse(File.ReadAllText(pidFile).Trim(), System.Globalization.CultureInfo.InvariantCulture);
-            Assert.False(Directory.Exists($"/proc/{pid}"), $"process {pid} still runs after its timeout");
+            var thrown = await Record.ExceptionAsync(() => exec(["-c", $"echo $$ > '{pidFile}'; exec sleep 60"]));
+            Assert.NotNull(thrown);
+            return (thrown, int.Parse(File.ReadAllText(pidFile).Trim(), System.Globalization.CultureInfo.InvariantCulture));
         }
         finally
         {
