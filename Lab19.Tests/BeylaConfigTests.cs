@@ -1,5 +1,4 @@
 using Lab19.Tests.Infrastructure;
-using Microsoft.Extensions.Logging.Abstractions;
 using YamlDotNet.RepresentationModel;
 
 namespace Lab19.Tests;
@@ -49,21 +48,12 @@ public class BeylaConfigTests
     private static async Task<Dictionary<string, string>> BeylaEnvironmentAsync(params string[] args)
     {
         // With the preflight on, a host that cannot run eBPF (like a CI machine) gets a stand-in without Beyla's variables.
-        await using var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Lab19_AppHost>(
-            ["--Lab19:Preflight:Enabled=false", .. args], (o, _) => o.DisableDashboard = true, Ct);
-        return await EnvironmentOfAsync(builder.Resources.Single(r => r.Name == "beyla"));
-    }
-
-    private static async Task<Dictionary<string, string>> EnvironmentOfAsync(IResource resource)
-    {
-        var configuration = await ExecutionConfigurationBuilder.Create(resource).WithEnvironmentVariablesConfig()
-            .BuildAsync(new DistributedApplicationExecutionContext(DistributedApplicationOperation.Publish), NullLogger.Instance, Ct);
-        Assert.Null(configuration.Exception);
-        return configuration.EnvironmentVariables.ToDictionary(e => e.Key, e => e.Value);
+        await using var builder = await AppModel.ModelAsync(args);
+        return await AppModel.PublishEnvironmentAsync(AppModel.Resource(builder, "beyla"));
     }
 
     [Fact]
-    public void Uses_only_keys_of_the_current_schema()
+    public void The_Beyla_config_uses_only_keys_of_Beylas_current_schema()
     {
         var unknown = Keys(Load(), "").Where(k => !CurrentSchema.Contains(k)).ToList();
         Assert.True(unknown.Count == 0, "not in Beyla's current schema: " + string.Join(", ", unknown));
@@ -113,7 +103,7 @@ public class BeylaConfigTests
         var beyla = builder.AddBeyla("beyla", Repo.PathOf("beyla", "beyla-config.yml"), privileged: true)
             .WithOtlpExporter(telemetry.GetOtlpGrpcEndpoint());
 
-        var env = await EnvironmentOfAsync(beyla.Resource);
+        var env = await AppModel.PublishEnvironmentAsync(beyla.Resource);
         foreach (var signal in new[] { "traces", "metrics" })
         {
             Assert.Equal("{telemetry-backend.bindings.otlp-grpc.url}", BeylaRules.OtlpEndpoint(Load(), env, signal));

@@ -37,6 +37,6 @@ public class ConcurrencyTests(LabFixture fixture)
 
         Assert.Single(statuses, s => s == HttpStatusCode.Created);
         Assert.Equal(49, statuses.Count(s => s == HttpStatusCode.Conflict));
-        Assert.Equal(1, await DataSnapshot.UsersScalarAsync(fixture, $"SELECT COUNT(*) FROM users WHERE email = '{email}'"));
+        Assert.Equal(1, await DataSnapshot.ScalarAsync(fixture, LabDatabase.Users, $"SELECT COUNT(*) FROM users WHERE email = '{email}'"));
     }
 }

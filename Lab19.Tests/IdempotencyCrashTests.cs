@@ -99,8 +99,8 @@ public class IdempotencyCrashTests(LabFixture fixture)
         Assert.All(all, c => Assert.Equal((c.Points, c.Reason), (acknowledged[c.Key].Points, acknowledged[c.Key].Reason)));
         var stored = await (await fixture.Lab.Points.GetAsync($"/api/v1/points/user/{userId}?limit=1000", Ct)).ReadAsync<PointDto[]>();
         Assert.Equal(acknowledged.Values.OrderBy(p => p.Id), stored.OrderBy(p => p.Id));
-        Assert.Equal(all.Count, await DataSnapshot.ScalarAsync(fixture, $"SELECT COUNT(DISTINCT reason) FROM points WHERE user_id = {userId}"));
-        Assert.Equal(all.Count, await DataSnapshot.ScalarAsync(fixture, $"SELECT COUNT(*) FROM idempotency_keys WHERE idempotency_key LIKE 'crash-{run}-%'"));
+        Assert.Equal(all.Count, await DataSnapshot.ScalarAsync(fixture, LabDatabase.Points, $"SELECT COUNT(DISTINCT reason) FROM points WHERE user_id = {userId}"));
+        Assert.Equal(all.Count, await DataSnapshot.ScalarAsync(fixture, LabDatabase.Points, $"SELECT COUNT(*) FROM idempotency_keys WHERE idempotency_key LIKE 'crash-{run}-%'"));
         var total = await (await fixture.Lab.Points.GetAsync($"/api/v1/points/user/{userId}/total", Ct)).ReadAsync<UserTotalDto>();
         Assert.Equal(all.Sum(c => (long)c.Points), total.Total);
     }

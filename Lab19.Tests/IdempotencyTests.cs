@@ -12,8 +12,8 @@ public class IdempotencyTests(LabFixture fixture)
     private static int FreshUserId() => Random.Shared.Next(1_000_000, int.MaxValue);
     private static string NewKey() => $"test-{Guid.NewGuid()}";
 
-    private Task<long> RecordsOf(int userId) => DataSnapshot.ScalarAsync(fixture, $"SELECT COUNT(*) FROM points WHERE user_id = {userId}");
-    private Task<long> KeysNamed(string key) => DataSnapshot.ScalarAsync(fixture, $"SELECT COUNT(*) FROM idempotency_keys WHERE idempotency_key = '{key}'");
+    private Task<long> RecordsOf(int userId) => DataSnapshot.ScalarAsync(fixture, LabDatabase.Points, $"SELECT COUNT(*) FROM points WHERE user_id = {userId}");
+    private Task<long> KeysNamed(string key) => DataSnapshot.ScalarAsync(fixture, LabDatabase.Points, $"SELECT COUNT(*) FROM idempotency_keys WHERE idempotency_key = '{key}'");
 
     private async Task<long> TotalOf(int userId) =>
         (await (await Points.GetAsync($"/api/v1/points/user/{userId}/total", Ct)).ReadAsync<UserTotalDto>()).Total;
@@ -117,7 +117,7 @@ public class IdempotencyTests(LabFixture fixture)
         var created = await (await Points.SendAsync(Http.AddPoints(new { userId, points = 40 }, key), Ct)).ReadAsync<PointDto>();
         // two keys written straight into the table: one past the 24 h retention, one within it
         var (expired, kept) = ($"expired-{Guid.NewGuid()}", $"kept-{Guid.NewGuid()}");
-        await DataSnapshot.ExecuteAsync(fixture, $"""
+        await DataSnapshot.ExecuteAsync(fixture, LabDatabase.Points, $"""
             INSERT INTO idempotency_keys (idempotency_key, request_hash, point_id, created_at) VALUES
               ('{expired}', UNHEX(SHA2('x', 256)), {created.Id}, UTC_TIMESTAMP(6) - INTERVAL 25 HOUR),
               ('{kept}', UNHEX(SHA2('x', 256)), {created.Id}, UTC_TIMESTAMP(6) - INTERVAL 23 HOUR)

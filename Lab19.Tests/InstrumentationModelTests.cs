@@ -1,4 +1,5 @@
-using static Lab19.Tests.AppHostModelTests;
+using Lab19.Tests.Infrastructure;
+using static Lab19.Tests.Infrastructure.AppModel;
 
 namespace Lab19.Tests;
 
@@ -9,7 +10,7 @@ public class InstrumentationModelTests
     private static readonly string[] Services = ["user-service", "point-service"];
 
     private static Task<IDistributedApplicationTestingBuilder> ModelAsync(string mode, params string[] args) =>
-        AppHostModelTests.ModelAsync([$"--Lab19:Instrumentation={mode}", $"--ASPIRE_DASHBOARD_OTLP_ENDPOINT_URL={Dashboard}",
+        AppModel.ModelAsync([$"--Lab19:Instrumentation={mode}", $"--ASPIRE_DASHBOARD_OTLP_ENDPOINT_URL={Dashboard}",
             "--Lab19:UserServicePort=18080", "--Lab19:PointServicePort=18001", .. args]);
 
     [Theory]

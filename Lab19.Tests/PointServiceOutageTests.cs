@@ -54,7 +54,28 @@ public class PointServiceOutageTests(LabFixture fixture)
         Assert.Equal(point, await (await fixture.Lab.Points.GetAsync($"/api/v1/points/{point.Id}", Ct)).ReadAsync<PointDto>());
         var fetched = await (await fixture.Lab.Users.GetAsync($"/api/v1/users/{user.Id}", Ct)).ReadAsync<UserWithPointsDto>();
         Assert.Equal((user.Id, user.Email), (fetched.Id, fetched.Email));
-        Assert.Equal(100, await DataSnapshot.ScalarAsync(fixture, "SELECT COUNT(*) FROM points WHERE reason = 'signup bonus' AND user_id BETWEEN 1 AND 100"));
-        Assert.Equal(2, await DataSnapshot.ScalarAsync(fixture, "SELECT COUNT(*) FROM __EFMigrationsHistory")); // InitialCreate, AddIdempotencyKeys: each applied once
+        Assert.Equal(100, await DataSnapshot.ScalarAsync(fixture, LabDatabase.Points, "SELECT COUNT(*) FROM points WHERE reason = 'signup bonus' AND user_id BETWEEN 1 AND 100"));
+        await AssertEveryMigrationAppliedOnceAndTheSchemaThereAsync();
+    }
+
+    /// <summary>Every migration point-service's assembly defines is applied exactly once, and the tables and indexes its queries rely on exist.</summary>
+    private async Task AssertEveryMigrationAppliedOnceAndTheSchemaThereAsync()
+    {
+        var migrations = EfMigrations.DefinedIn("PointService");
+        Assert.Contains(migrations, m => m.EndsWith("_InitialCreate", StringComparison.Ordinal)); // the reader found the real ones
+        foreach (var migration in migrations)
+        {
+            Assert.True(1 == await DataSnapshot.ScalarAsync(fixture, LabDatabase.Points, $"SELECT COUNT(*) FROM __EFMigrationsHistory WHERE MigrationId = '{migration}'"),
+                $"{migration} is not applied exactly once");
+        }
+        Assert.Equal(migrations.Count, await DataSnapshot.ScalarAsync(fixture, LabDatabase.Points, "SELECT COUNT(*) FROM __EFMigrationsHistory"));
+
+        foreach (var (table, index) in new[] { ("points", "IX_points_user_id_created_at"), ("points", "IX_points_user_id_points"),
+            ("idempotency_keys", "PRIMARY"), ("idempotency_keys", "IX_idempotency_keys_created_at"), ("idempotency_keys", "IX_idempotency_keys_point_id") })
+        {
+            Assert.True(0 < await DataSnapshot.ScalarAsync(fixture, LabDatabase.Points,
+                $"SELECT COUNT(*) FROM information_schema.statistics WHERE table_schema = DATABASE() AND table_name = '{table}' AND index_name = '{index}'"),
+                $"{table} has no index {index}");
+        }
     }
 }

@@ -37,7 +37,7 @@ public class PointsApiTests(LabFixture fixture)
         var location = response.Headers.Location!;
         var stored = await (await Points.GetAsync(location, TestContext.Current.CancellationToken)).ReadAsync<PointDto>();
         Assert.Equal(created, stored);
-        Assert.Equal(1, await DataSnapshot.ScalarAsync(fixture, $"SELECT COUNT(*) FROM points WHERE user_id = {userId}"));
+        Assert.Equal(1, await DataSnapshot.ScalarAsync(fixture, LabDatabase.Points, $"SELECT COUNT(*) FROM points WHERE user_id = {userId}"));
     }
 
     [Fact]
@@ -107,7 +107,7 @@ public class PointsApiTests(LabFixture fixture)
 
         var stored = await (await Points.GetAsync($"/api/v1/points/{created.Id}", TestContext.Current.CancellationToken)).ReadAsync<PointDto>();
         Assert.Equal(reason, stored.Reason);
-        Assert.True(await DataSnapshot.ScalarAsync(fixture, "SELECT COUNT(*) FROM points") > 0, "the points table is still there");
+        Assert.True(await DataSnapshot.ScalarAsync(fixture, LabDatabase.Points, "SELECT COUNT(*) FROM points") > 0, "the points table is still there");
     }
 
     [Fact]

@@ -127,8 +127,8 @@ public class UsersApiTests(LabFixture fixture)
     [Fact]
     public async Task The_seed_holds_users_1_to_100_and_their_points_exactly_once()
     {
-        Assert.Equal(100, await DataSnapshot.UsersScalarAsync(fixture, "SELECT COUNT(*) FROM users WHERE email LIKE 'user___@lab19.local'"));
-        Assert.Equal(100, await DataSnapshot.UsersScalarAsync(fixture, "SELECT COUNT(DISTINCT id) FROM users WHERE id BETWEEN 1 AND 100"));
-        Assert.Equal(100, await DataSnapshot.ScalarAsync(fixture, "SELECT COUNT(*) FROM points WHERE reason = 'signup bonus' AND user_id BETWEEN 1 AND 100"));
+        Assert.Equal(100, await DataSnapshot.ScalarAsync(fixture, LabDatabase.Users, "SELECT COUNT(*) FROM users WHERE email LIKE 'user___@lab19.local'"));
+        Assert.Equal(100, await DataSnapshot.ScalarAsync(fixture, LabDatabase.Users, "SELECT COUNT(DISTINCT id) FROM users WHERE id BETWEEN 1 AND 100"));
+        Assert.Equal(100, await DataSnapshot.ScalarAsync(fixture, LabDatabase.Points, "SELECT COUNT(*) FROM points WHERE reason = 'signup bonus' AND user_id BETWEEN 1 AND 100"));
     }
 }

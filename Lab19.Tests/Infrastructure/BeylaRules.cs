@@ -1,3 +1,4 @@
+// BeylaRules: how Beyla 3.33 combines beyla-config.yml with its environment, transcribed so tests can compute what Beyla would do.
 using YamlDotNet.RepresentationModel;
 
 namespace Lab19.Tests.Infrastructure;

@@ -1,55 +1,53 @@
+// DataSnapshot: the lab's two databases read and written directly with SQL, around the HTTP API, to see what a request changed.
+using System.Data.Common;
 using MySqlConnector;
 using Npgsql;
 
 namespace Lab19.Tests.Infrastructure;
+
+/// <summary>One of the lab's two databases on the shared servers.</summary>
+public enum LabDatabase { Users, Points }
 
 /// <summary>What both databases hold, read directly with SQL: compared before and after requests that must change nothing.</summary>
 public sealed record DataSnapshot(long PointRows, long PointSum, long MaxPointId, long UserRows, long MaxUserId)
 {
     public static async Task<DataSnapshot> TakeAsync(LabFixture fixture)
     {
-        await using var my = await OpenPointsAsync(fixture);
-        await using var points = my.CreateCommand();
-        points.CommandText = "SELECT COUNT(*), COALESCE(SUM(points), 0), COALESCE(MAX(id), 0) FROM points";
-        await using var p = await points.ExecuteReaderAsync();
-        await p.ReadAsync();
-        var (pointRows, pointSum, maxPointId) = (p.GetInt64(0), Convert.ToInt64(p.GetValue(1)), p.GetInt64(2));
-
-        await using var pg = new NpgsqlConnection(fixture.Databases.Postgres.ConnectionString(LabFixture.UserDb));
-        await pg.OpenAsync();
-        await using var users = new NpgsqlCommand("SELECT COUNT(*), COALESCE(MAX(id), 0) FROM users", pg);
-        await using var u = await users.ExecuteReaderAsync();
-        await u.ReadAsync();
-        return new DataSnapshot(pointRows, pointSum, maxPointId, u.GetInt64(0), u.GetInt32(1));
+        var points = await RowAsync(fixture, LabDatabase.Points, "SELECT COUNT(*), COALESCE(SUM(points), 0), COALESCE(MAX(id), 0) FROM points");
+        var users = await RowAsync(fixture, LabDatabase.Users, "SELECT COUNT(*), COALESCE(MAX(id), 0) FROM users");
+        return new DataSnapshot(points[0], points[1], points[2], users[0], users[1]);
     }
 
-    public static async Task<long> ScalarAsync(LabFixture fixture, string pointsSql)
-    {
-        await using var my = await OpenPointsAsync(fixture);
-        await using var command = new MySqlCommand(pointsSql, my);
-        return Convert.ToInt64(await command.ExecuteScalarAsync());
-    }
+    /// <summary>The first column of the first row of <paramref name="sql"/>, as a number (a COUNT, a SUM).</summary>
+    public static async Task<long> ScalarAsync(LabFixture fixture, LabDatabase database, string sql) =>
+        (await RowAsync(fixture, database, sql))[0];
 
-    /// <summary>Runs a statement against the point database directly (e.g. to plant rows a test needs), returning the rows affected.</summary>
-    public static async Task<int> ExecuteAsync(LabFixture fixture, string pointsSql)
+    /// <summary>Runs a statement directly (e.g. to plant rows a test needs), returning the rows affected.</summary>
+    public static async Task<int> ExecuteAsync(LabFixture fixture, LabDatabase database, string sql)
     {
-        await using var my = await OpenPointsAsync(fixture);
-        await using var command = new MySqlCommand(pointsSql, my);
+        await using var connection = await OpenAsync(fixture, database);
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
         return await command.ExecuteNonQueryAsync();
     }
 
-    private static async Task<MySqlConnection> OpenPointsAsync(LabFixture fixture)
+    /// <summary>The first row of <paramref name="sql"/>, every column as a number.</summary>
+    private static async Task<long[]> RowAsync(LabFixture fixture, LabDatabase database, string sql)
     {
-        var my = new MySqlConnection(fixture.Databases.MariaDb.ConnectionString(LabFixture.PointDb));
-        await my.OpenAsync();
-        return my;
+        await using var connection = await OpenAsync(fixture, database);
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        await using var reader = await command.ExecuteReaderAsync();
+        Assert.True(await reader.ReadAsync(), $"no row from: {sql}");
+        return [.. Enumerable.Range(0, reader.FieldCount).Select(i => Convert.ToInt64(reader.GetValue(i)))];
     }
 
-    public static async Task<long> UsersScalarAsync(LabFixture fixture, string usersSql)
+    private static async Task<DbConnection> OpenAsync(LabFixture fixture, LabDatabase database)
     {
-        await using var pg = new NpgsqlConnection(fixture.Databases.Postgres.ConnectionString(LabFixture.UserDb));
-        await pg.OpenAsync();
-        await using var command = new NpgsqlCommand(usersSql, pg);
-        return Convert.ToInt64(await command.ExecuteScalarAsync());
+        DbConnection connection = database == LabDatabase.Points
+            ? new MySqlConnection(fixture.Databases.MariaDb.ConnectionString(LabFixture.PointDb))
+            : new NpgsqlConnection(fixture.Databases.Postgres.ConnectionString(LabFixture.UserDb));
+        await connection.OpenAsync();
+        return connection;
     }
 }

@@ -1,3 +1,4 @@
+// FakePointService: a stand-in point-service whose behaviour a test sets (healthy, slow, failing, garbage), for user-service's fault tests.
 using System.Collections.Concurrent;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;

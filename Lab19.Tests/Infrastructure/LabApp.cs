@@ -1,3 +1,4 @@
+// LabApp: the real AppHost started through Aspire.Hosting.Testing against the private databases, with its services' clients and resource commands.
 using Aspire.Hosting.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;

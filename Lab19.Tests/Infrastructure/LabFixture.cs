@@ -1,3 +1,4 @@
+// LabFixture: the xunit fixtures that share one pair of private database servers and one running lab across the test collection.
 namespace Lab19.Tests.Infrastructure;
 
 /// <summary>One private PostgreSQL and one private MariaDB for the whole test run; each AppHost instance uses databases of its own on them.</summary>

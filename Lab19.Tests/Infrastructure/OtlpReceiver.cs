@@ -1,3 +1,4 @@
+// OtlpReceiver: an in-process OTLP receiver (HTTP/protobuf and gRPC) that decodes the spans, metrics and logs the runtime agent exports.
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;

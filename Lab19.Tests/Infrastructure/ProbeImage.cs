@@ -1,3 +1,4 @@
+// ProbeImage: a local busybox image built with `docker import`, standing in for images that cannot be pulled in container-lifecycle tests.
 namespace Lab19.Tests.Infrastructure;
 
 /// <summary>

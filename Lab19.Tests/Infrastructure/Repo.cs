@@ -1,10 +1,9 @@
-using System.Net.Http.Headers;
+// Repo: where the repository and the solution's build output are, for tests that read the lab's files or start its builds.
 using System.Reflection;
-using System.Text;
-using System.Text.Json;
 
 namespace Lab19.Tests.Infrastructure;
 
+/// <summary>The repository the tests run in, and where the solution's build put each project.</summary>
 public static class Repo
 {
     /// <summary>The repository root: the folder that holds Lab19.Aspire.sln.</summary>
@@ -28,70 +27,3 @@ public static class Repo
         throw new InvalidOperationException("Lab19.Aspire.sln not found above " + AppContext.BaseDirectory);
     }
 }
-
-public static class Http
-{
-    /// <summary>UTF-8 <paramref name="json"/>; a <paramref name="mediaType"/> with parameters ("application/json; charset=bogus") is sent exactly as given.</summary>
-    public static StringContent Json(string json, string mediaType = "application/json")
-    {
-        if (!mediaType.Contains(';'))
-        {
-            return new(json, Encoding.UTF8, mediaType);
-        }
-        var content = new StringContent(json, Encoding.UTF8);
-        content.Headers.Remove("Content-Type");
-        Assert.True(content.Headers.TryAddWithoutValidation("Content-Type", mediaType));
-        return content;
-    }
-
-    public static StringContent Json(object value) => Json(JsonSerializer.Serialize(value, JsonSerializerOptions.Web));
-
-    /// <summary>Asserts a ProblemDetails answer with <paramref name="status"/> that gives away no stack trace or SQL, and returns it.</summary>
-    public static async Task<JsonElement> AssertProblemAsync(HttpResponseMessage response, HttpStatusCode status)
-    {
-        var body = await response.Content.ReadAsStringAsync();
-        Assert.True(status == response.StatusCode, $"expected {(int)status}, got {(int)response.StatusCode}: {body}");
-        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
-        AssertNoInternals(body);
-        var problem = JsonDocument.Parse(body).RootElement;
-        Assert.Equal((int)status, problem.GetProperty("status").GetInt32());
-        Assert.False(string.IsNullOrWhiteSpace(problem.GetProperty("title").GetString()));
-        return problem;
-    }
-
-    public static void AssertNoInternals(string body)
-    {
-        foreach (var leak in new[] { "   at ", "Exception", "SELECT ", "INSERT ", "StackTrace", "Npgsql", "MySqlConnector" })
-        {
-            Assert.DoesNotContain(leak, body, StringComparison.Ordinal);
-        }
-    }
-
-    public static async Task<T> ReadAsync<T>(this HttpResponseMessage response)
-    {
-        var body = await response.Content.ReadAsStringAsync();
-        Assert.True(response.IsSuccessStatusCode, $"{(int)response.StatusCode}: {body}");
-        return JsonSerializer.Deserialize<T>(body, JsonSerializerOptions.Web)!;
-    }
-
-    public static HttpRequestMessage Request(HttpMethod method, string path, HttpContent? content = null) =>
-        new(method, path) { Content = content };
-
-    /// <summary><c>POST /api/v1/points</c> with <paramref name="body"/>, and with an <c>Idempotency-Key</c> header sent as is when <paramref name="key"/> is given.</summary>
-    public static HttpRequestMessage AddPoints(object body, string? key = null)
-    {
-        var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/points") { Content = body as HttpContent ?? Json(body) };
-        if (key is not null)
-        {
-            Assert.True(request.Headers.TryAddWithoutValidation("Idempotency-Key", key));
-        }
-        return request;
-    }
-
-    public static MediaTypeHeaderValue JsonType => new("application/json");
-}
-
-public record PointDto(long Id, int UserId, int Points, string? Reason, DateTime CreatedAt);
-public record UserTotalDto(int UserId, long Total);
-public record UserDto(int Id, string Name, string Email, DateTime CreatedAt);
-public record UserWithPointsDto(int Id, string Name, string Email, DateTime CreatedAt, long TotalPoints, PointDto[] RecentPoints);

@@ -1,3 +1,4 @@
+// ServiceProcess: a service started as a deployment starts it (dotnet <Service>.dll, no Aspire), for the runtime agent's tests.
 using System.Diagnostics;
 
 namespace Lab19.Tests.Infrastructure;
@@ -9,11 +10,12 @@ namespace Lab19.Tests.Infrastructure;
 public sealed class ServiceProcess : IAsyncDisposable
 {
     private readonly Process _process;
-    private readonly List<string> _output = [];
+    private readonly List<string> _output;
 
-    private ServiceProcess(Process process, int port)
+    private ServiceProcess(Process process, int port, List<string> output)
     {
         _process = process;
+        _output = output;
         Http = new HttpClient { BaseAddress = new($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(30) };
     }
 
@@ -26,7 +28,7 @@ public sealed class ServiceProcess : IAsyncDisposable
     {
         var port = DatabaseServer.FreePort();
         var folder = Repo.BuildOutput(service);
-        var psi = new ProcessStartInfo("dotnet", $"{service}.dll") { WorkingDirectory = folder, RedirectStandardOutput = true, RedirectStandardError = true };
+        var psi = new ProcessStartInfo("dotnet", $"{service}.dll") { WorkingDirectory = folder };
         foreach (var key in psi.Environment.Keys.Where(k => k.StartsWith("OTEL_", StringComparison.Ordinal) || k.StartsWith("DOTNET_STARTUP", StringComparison.Ordinal)).ToList())
         {
             psi.Environment.Remove(key); // only what the test gives
@@ -34,18 +36,10 @@ public sealed class ServiceProcess : IAsyncDisposable
         psi.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
         foreach (var (key, value) in environment) psi.Environment[key] = value;
 
-        var started = new ServiceProcess(Process.Start(psi)!, port);
-        started._process.OutputDataReceived += (_, e) => started.Keep(e.Data);
-        started._process.ErrorDataReceived += (_, e) => started.Keep(e.Data);
-        started._process.BeginOutputReadLine();
-        started._process.BeginErrorReadLine();
+        var output = new List<string>();
+        var started = new ServiceProcess(Processes.Start(psi, line => { lock (output) output.Add(line); }), port, output);
         await started.WaitHealthyAsync(TimeSpan.FromSeconds(90));
         return started;
-    }
-
-    private void Keep(string? line)
-    {
-        if (line is not null) lock (_output) _output.Add(line);
     }
 
     private async Task WaitHealthyAsync(TimeSpan timeout)
@@ -76,7 +70,7 @@ public sealed class ServiceProcess : IAsyncDisposable
     /// <summary>SIGTERM, then the exit code; a process still running after <paramref name="timeout"/> fails the test.</summary>
     public async Task<int> StopAsync(TimeSpan timeout)
     {
-        await Processes.RunAsync("kill", "-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        await Processes.TerminateAsync(_process);
         var exited = await _process.WaitForExitAsync().WaitAsync(timeout).ContinueWith(t => t.IsCompletedSuccessfully);
         Assert.True(exited, $"still running {timeout} after SIGTERM:\n{Output}");
         return _process.ExitCode;

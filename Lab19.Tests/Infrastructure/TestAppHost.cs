@@ -1,3 +1,4 @@
+// TestAppHost: an empty AppHost builder for tests that compose a few resources with the lab's extension methods.
 using System.Reflection;
 
 namespace Lab19.Tests.Infrastructure;
