@@ -11,7 +11,7 @@ namespace Lab19.Tests.Infrastructure;
 /// A private database server for the tests: Debian's PostgreSQL or MariaDB binaries in a temporary data directory on a free
 /// loopback port, or, where those are not installed, a Docker container. Tests can stop and start it to simulate an outage.
 /// </summary>
-// Hand-written: Testcontainers and Aspire's own containers need images, which cannot be pulled on our machines.
+// Hand-written in place of Testcontainers: it runs the servers from Debian's binaries where no image can be pulled.
 public abstract class DatabaseServer : IAsyncDisposable
 {
     protected DatabaseServer(string name) => Name = name;
