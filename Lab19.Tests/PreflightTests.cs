@@ -278,7 +278,7 @@ public class PreflightTests
         var host = new FakeHost();
         host.Files.Remove(BeylaPreflight.KprobePmuPath);
         var builder = TestAppHost.CreateBuilder([]);
-        var beyla = builder.AddHostNetworkContainer("beyla", "grafana/beyla", "3.33.0").WherePreflightPasses(host);
+        var beyla = builder.AddHostNetworkContainer("beyla", "grafana/beyla", "3.33.0").WherePreflightPasses(enabled: true, host);
         builder.AddExecutable("neighbour", "sleep", ".", "300");
 
         Assert.DoesNotContain(beyla.Resource, builder.Resources);
@@ -319,7 +319,7 @@ public class PreflightTests
     {
         var host = new FakeHost();
         var builder = TestAppHost.CreateBuilder([]);
-        var beyla = builder.AddHostNetworkContainer("beyla", "grafana/beyla", "3.33.0").WherePreflightPasses(host);
+        var beyla = builder.AddHostNetworkContainer("beyla", "grafana/beyla", "3.33.0").WherePreflightPasses(enabled: true, host);
 
         Assert.Same(beyla.Resource, Assert.Single(builder.Resources, r => r.Name == "beyla"));
         Assert.Single(host.Commands);
@@ -330,8 +330,8 @@ public class PreflightTests
     {
         var host = new FakeHost();
         host.Files.Remove(BeylaPreflight.KprobePmuPath);
-        var builder = TestAppHost.CreateBuilder(["--Lab19:Preflight:Enabled=false"]);
-        var beyla = builder.AddHostNetworkContainer("beyla", "grafana/beyla", "3.33.0").WherePreflightPasses(host);
+        var builder = TestAppHost.CreateBuilder([]);
+        var beyla = builder.AddHostNetworkContainer("beyla", "grafana/beyla", "3.33.0").WherePreflightPasses(enabled: false, host);
 
         Assert.Same(beyla.Resource, Assert.Single(builder.Resources, r => r.Name == "beyla"));
         Assert.Empty(host.Commands);
