@@ -6,48 +6,49 @@ if (args.Contains(PreflightResourceBuilderExtensions.Flag)) return await Preflig
 
 var builder = DistributedApplication.CreateBuilder(args);
 
-var lab = builder.Configuration.GetSection("Lab19");
-var userServicePort = lab.GetValue("UserServicePort", 8080);
-var pointServicePort = lab.GetValue("PointServicePort", 8001);
+// The Lab19 settings (ports, switches), their defaults and their checks: LabSettings.cs.
+var lab = LabSettings.Read(builder.Configuration);
 // Who instruments the services: ebpf (Beyla, the default), agent (the OpenTelemetry startup hook in both, no Beyla) or hybrid (the hook in user-service, Beyla for point-service).
 var instrumentation = builder.AddInstrumentation(lab);
 
 // Databases: containers, or existing servers when ConnectionStrings:userdb / ConnectionStrings:pointdb are configured.
-IResourceBuilder<IResourceWithConnectionString> userdb = builder.Configuration.GetConnectionString("userdb") is null
+var userdb = builder.Configuration.GetConnectionString("userdb") is null
     ? builder.AddPostgres("user-db").WithDataVolume().AddDatabase("userdb")
     : builder.AddConnectionString("userdb");
-IResourceBuilder<IResourceWithConnectionString> pointdb = builder.Configuration.GetConnectionString("pointdb") is null
+var pointdb = builder.Configuration.GetConnectionString("pointdb") is null
     ? builder.AddMySql("point-db").WithDataVolume().AddDatabase("pointdb")
     : builder.AddConnectionString("pointdb");
 
 var pointService = builder.AddProject<Projects.PointService>("point-service")
-    .WithUnproxiedHttpEndpoint(pointServicePort)
+    .WithUnproxiedHttpEndpoint(lab.PointServicePort)
     .WithInstrumentation(instrumentation, agentIn: InstrumentationMode.Agent)
     .WithReference(pointdb).WaitFor(pointdb)
     .WithHttpHealthCheck("/health");
 
 var userService = builder.AddProject<Projects.UserService>("user-service")
-    .WithUnproxiedHttpEndpoint(userServicePort)
+    .WithUnproxiedHttpEndpoint(lab.UserServicePort)
     .WithInstrumentation(instrumentation, agentIn: InstrumentationMode.Agent | InstrumentationMode.Hybrid)
     .WithReference(userdb).WaitFor(userdb)
     .WithReference(pointService).WaitFor(pointService)
-    .WithDotnetTracePropagation(lab.GetValue("DotnetTracePropagation", true))
+    .WithDotnetTracePropagation(lab.DotnetTracePropagation)
     .WithHttpHealthCheck("/health");
 
 // Observability: Beyla's telemetry (and the agent's) in lgtm. Off where containers or eBPF cannot run: the agent then reports to the Aspire dashboard.
-if (lab.GetValue("Observability:Enabled", true))
+if (lab.Observability.Enabled)
 {
-    var lgtm = builder.AddLgtm("lgtm", lab.GetValue("GrafanaPort", 3000))
+    var lgtm = builder.AddLgtm("lgtm", lab.GrafanaPort)
         .WithDashboards("../grafana");
     instrumentation.SendAgentTelemetryTo(lgtm.GetOtlpGrpcEndpoint());
 
     if (instrumentation.RunsBeyla)
     {
-        builder.AddBeyla("beyla", "../beyla/beyla-config.yml", lab.GetValue("Beyla:Privileged", true))
+        // On a host that cannot run eBPF the preflight puts a resource in the dashboard that says why, instead of a failing container.
+        builder.AddBeyla("beyla", "../beyla/beyla-config.yml", lab.Beyla.Privileged)
             .WithServices(instrumentation.WatchedByBeyla(userService, pointService))
-            .WithTracePrinter(lab.GetValue("Beyla:TracePrinter", "text")!)
+            .WithTracePrinter(lab.Beyla.TracePrinter)
             .WithOtlpExporter(lgtm.GetOtlpGrpcEndpoint())
-            .WaitFor(lgtm);
+            .WaitFor(lgtm)
+            .WherePreflightPasses(lab.Preflight.Enabled);
     }
 
     builder.AddK6("k6", "../k6", "load.js")

@@ -9,7 +9,7 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace Microsoft.Extensions.Hosting;
 
-// No OpenTelemetry here on purpose: the services stay uninstrumented and Beyla (eBPF) is the only source of telemetry.
+// No OpenTelemetry here on purpose: the services stay uninstrumented; telemetry comes from outside them (Beyla, or the runtime agent of Lab19:Instrumentation).
 public static class Extensions
 {
     /// <summary>Largest request body either service accepts; larger bodies get 413.</summary>

@@ -6,7 +6,7 @@ namespace Lab19.Tests;
 public class AppHostServiceTests
 {
     [Theory]
-    [InlineData(new string[0], 8080, 8001)]
+    [InlineData(new string[0], LabSettings.DefaultUserServicePort, LabSettings.DefaultPointServicePort)]
     [InlineData(new[] { "--Lab19:UserServicePort=18080", "--Lab19:PointServicePort=18001" }, 18080, 18001)]
     public async Task The_services_listen_unproxied_on_the_configured_ports_and_Beyla_watches_the_same(string[] args, int userPort, int pointPort)
     {

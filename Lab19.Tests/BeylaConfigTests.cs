@@ -77,7 +77,7 @@ public class BeylaConfigTests
     }
 
     [Theory]
-    [InlineData(new string[0], new[] { 8001, 8080 })]
+    [InlineData(new string[0], new[] { LabSettings.DefaultPointServicePort, LabSettings.DefaultUserServicePort })]
     [InlineData(new[] { "--Lab19:UserServicePort=18080", "--Lab19:PointServicePort=18001" }, new[] { 18001, 18080 })]
     public async Task Beyla_instruments_exactly_the_two_service_ports(string[] args, int[] expected)
     {
@@ -98,7 +98,7 @@ public class BeylaConfigTests
     public async Task Traces_and_metrics_go_to_whatever_the_lgtm_resource_is_called()
     {
         // The lab's own extension methods on a model whose OTLP receiver has another name: the endpoint follows the resource.
-        var builder = TestAppHost.CreateBuilder(["--Lab19:Preflight:Enabled=false"]);
+        var builder = TestAppHost.CreateBuilder([]);
         var telemetry = builder.AddLgtm("telemetry-backend", grafanaPort: 3000);
         var beyla = builder.AddBeyla("beyla", Repo.PathOf("beyla", "beyla-config.yml"), privileged: true)
             .WithOtlpExporter(telemetry.GetOtlpGrpcEndpoint());

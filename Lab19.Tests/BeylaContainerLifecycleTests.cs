@@ -39,7 +39,7 @@ public class BeylaContainerLifecycleTests
         public static async Task<LabBeyla> BuildAsync(bool privileged = false)
         {
             var name = $"beyla-{Guid.NewGuid():N}"[..14];
-            var builder = TestAppHost.CreateBuilder(["--Lab19:Preflight:Enabled=false"]);
+            var builder = TestAppHost.CreateBuilder([]);
             var otlp = builder.AddContainer($"{name}-otlp", ProbeImage.Name, ProbeImage.Tag)
                 .WithEntrypoint("/bin/sh")
                 .WithArgs("-c", "mkdir -p /www && echo lgtm-reached > /www/index.html && exec httpd -f -p 4317 -h /www")

@@ -44,7 +44,7 @@ public sealed class FakePointServiceCollection : ICollectionFixture<FakePointSer
 [Collection(FakePointServiceCollection.Name)]
 public class FakePointServiceTests(FakePointServiceFixture fixture)
 {
-    /// <summary>What the brief promises: a failing point-service costs a request 3 s at most.</summary>
+    /// <summary>The lab's promise (README, walkthrough step 2): a failing point-service costs a request 3 s at most.</summary>
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(3);
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;

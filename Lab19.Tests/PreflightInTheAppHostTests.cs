@@ -1,6 +1,6 @@
 using Lab19.AppHost.Preflight;
-using Microsoft.Extensions.DependencyInjection;
 using Lab19.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 using static Lab19.Tests.Infrastructure.FakeHostProbe;
 using static Lab19.Tests.Infrastructure.PreflightAssert;
 
@@ -30,7 +30,7 @@ public class PreflightInTheAppHostTests
         var host = new FakeHostProbe();
         host.Files.Remove(BeylaPreflight.KprobePmuPath);
         var builder = TestAppHost.CreateBuilder([]);
-        var beyla = builder.AddHostNetworkContainer("beyla", "grafana/beyla", "3.33.0").WherePreflightPasses(host);
+        var beyla = builder.AddHostNetworkContainer("beyla", "grafana/beyla", "3.33.0").WherePreflightPasses(enabled: true, host);
         builder.AddExecutable("neighbour", "sleep", ".", "300");
 
         Assert.DoesNotContain(beyla.Resource, builder.Resources);
@@ -71,7 +71,7 @@ public class PreflightInTheAppHostTests
     {
         var host = new FakeHostProbe();
         var builder = TestAppHost.CreateBuilder([]);
-        var beyla = builder.AddHostNetworkContainer("beyla", "grafana/beyla", "3.33.0").WherePreflightPasses(host);
+        var beyla = builder.AddHostNetworkContainer("beyla", "grafana/beyla", "3.33.0").WherePreflightPasses(enabled: true, host);
 
         Assert.Same(beyla.Resource, Assert.Single(builder.Resources, r => r.Name == "beyla"));
         Assert.Single(host.Commands);
@@ -82,8 +82,8 @@ public class PreflightInTheAppHostTests
     {
         var host = new FakeHostProbe();
         host.Files.Remove(BeylaPreflight.KprobePmuPath);
-        var builder = TestAppHost.CreateBuilder(["--Lab19:Preflight:Enabled=false"]);
-        var beyla = builder.AddHostNetworkContainer("beyla", "grafana/beyla", "3.33.0").WherePreflightPasses(host);
+        var builder = TestAppHost.CreateBuilder([]);
+        var beyla = builder.AddHostNetworkContainer("beyla", "grafana/beyla", "3.33.0").WherePreflightPasses(enabled: false, host);
 
         Assert.Same(beyla.Resource, Assert.Single(builder.Resources, r => r.Name == "beyla"));
         Assert.Empty(host.Commands);

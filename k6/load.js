@@ -9,7 +9,8 @@
 // and k6 ends with exit code 99 ("thresholds crossed"). That is the outage being measured.
 //
 // Settings (all optional, through environment variables):
-//   USER_SERVICE_URL, POINT_SERVICE_URL  base URLs as this container reaches the services
+//   USER_SERVICE_URL, POINT_SERVICE_URL  base URLs as this container reaches the services (the AppHost sets both from its
+//                                        services; the fallbacks below are the lab's default ports, Lab19.AppHost/LabSettings.cs)
 //   DURATION   how long each scenario runs (default 2m)
 //   RATE       GET /api/v1/users/{id} per second (default 20); POST /api/v1/points runs at a quarter of it
 //   USERS      ids are drawn from 1..USERS, the seeded users (default 100)

@@ -50,8 +50,7 @@ public static class BeylaResourceBuilderExtensions
         {
             beyla.WithBindMount(path, path, readOnly);
         }
-        // On a host that cannot run eBPF the dashboard shows why (Lab19.AppHost/Preflight/) instead of a failing container.
-        return beyla.WherePreflightPasses();
+        return beyla;
     }
 
     /// <summary>
@@ -76,6 +75,9 @@ public static class BeylaResourceBuilderExtensions
         beyla
             .WithEnvironment("OTEL_EXPORTER_OTLP_ENDPOINT", otlpGrpc)
             .WithEnvironment("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc");
+
+    /// <summary>The values Beyla accepts for BEYLA_TRACE_PRINTER (docs/beyla-facts.md).</summary>
+    public static readonly string[] TracePrinters = ["disabled", "text", "json", "json_indent", "counter"];
 
     /// <summary>BEYLA_TRACE_PRINTER: "text" prints every captured span to Beyla's console log, "disabled" does not.</summary>
     public static IResourceBuilder<HostNetworkContainerResource> WithTracePrinter(this IResourceBuilder<HostNetworkContainerResource> beyla, string printer) =>

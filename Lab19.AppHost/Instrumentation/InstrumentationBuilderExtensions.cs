@@ -1,12 +1,10 @@
-using Microsoft.Extensions.Configuration;
-
 namespace Aspire.Hosting;
 
 /// <summary>Lab19:Instrumentation = ebpf | agent | hybrid, applied to the services (the agent) and, through <see cref="LabInstrumentation.WatchedByBeyla"/>, to Beyla.</summary>
 public static class InstrumentationBuilderExtensions
 {
-    /// <summary>Reads Lab19:Instrumentation (default ebpf) and Lab19:Agent:OtlpEndpoint/OtlpProtocol from <paramref name="lab"/>.</summary>
-    public static LabInstrumentation AddInstrumentation(this IDistributedApplicationBuilder builder, IConfiguration lab)
+    /// <summary>The mode of Lab19:Instrumentation and the agent's destination (Lab19:Agent:OtlpEndpoint/OtlpProtocol) from <paramref name="lab"/>.</summary>
+    public static LabInstrumentation AddInstrumentation(this IDistributedApplicationBuilder builder, LabSettings lab)
     {
         var instrumentation = LabInstrumentation.From(lab);
         if (instrumentation.Mode != InstrumentationMode.Ebpf && builder.ExecutionContext.IsRunMode && !File.Exists(LabInstrumentation.AgentPath))

@@ -1,5 +1,4 @@
 using System.Reflection;
-using Microsoft.Extensions.Configuration;
 
 namespace Aspire.Hosting;
 
@@ -23,7 +22,7 @@ public sealed class LabInstrumentation
 
     public InstrumentationMode Mode { get; }
 
-    /// <summary>Lab19:Agent:OtlpEndpoint: send the agent's telemetry there instead (with Lab19:Agent:OtlpProtocol, default grpc).</summary>
+    /// <summary>Lab19:Agent:OtlpEndpoint: send the agent's telemetry there instead (with Lab19:Agent:OtlpProtocol).</summary>
     public string? OtlpEndpoint { get; }
     public string OtlpProtocol { get; }
 
@@ -48,14 +47,15 @@ public sealed class LabInstrumentation
     /// <summary>The agent's telemetry goes to lgtm (Tempo, Prometheus, Loki) rather than to the Aspire dashboard.</summary>
     public void SendAgentTelemetryTo(EndpointReference lgtmOtlpGrpc) => Lgtm = lgtmOtlpGrpc;
 
-    internal static InstrumentationMode Parse(string? value) => value?.Trim().ToLowerInvariant() switch
+    /// <summary>Lab19:Instrumentation, in any case; null for a value that names no mode (<see cref="LabSettings.Validate"/> reports it).</summary>
+    internal static InstrumentationMode? ParseMode(string? value) => value?.Trim().ToLowerInvariant() switch
     {
         null or "" or "ebpf" => InstrumentationMode.Ebpf,
         "agent" => InstrumentationMode.Agent,
         "hybrid" => InstrumentationMode.Hybrid,
-        _ => throw new InvalidOperationException($"Lab19:Instrumentation must be ebpf, agent or hybrid, not '{value}'."),
+        _ => null,
     };
 
-    internal static LabInstrumentation From(IConfiguration lab) =>
-        new(Parse(lab["Instrumentation"]), lab["Agent:OtlpEndpoint"], lab["Agent:OtlpProtocol"] ?? "grpc");
+    internal static LabInstrumentation From(LabSettings lab) =>
+        new(ParseMode(lab.Validate().Instrumentation)!.Value, lab.Agent.OtlpEndpoint, lab.Agent.OtlpProtocol);
 }

@@ -7,8 +7,8 @@ using MySqlConnector;
 namespace Aspire.Hosting;
 
 /// <summary>
-/// MySQL for the lab, written here because Aspire.Hosting.MySql is not available to us;
-/// same API shape (AddMySql, AddDatabase, WithDataVolume), so that package can replace this folder.
+/// MySQL for the lab. Aspire.Hosting.MySql is not used: this resource has the same API shape (AddMySql, AddDatabase,
+/// WithDataVolume), so that package can replace this folder.
 /// </summary>
 public static class MySqlBuilderExtensions
 {

@@ -9,7 +9,10 @@ public sealed record PreflightCheck(string Name, CheckStatus Status, string Deta
 {
     private static readonly Dictionary<CheckStatus, string> Marks = new()
     {
-        [CheckStatus.Pass] = "ok  ", [CheckStatus.Warn] = "warn", [CheckStatus.Fail] = "FAIL", [CheckStatus.Skipped] = "skip",
+        [CheckStatus.Pass] = "ok  ",
+        [CheckStatus.Warn] = "warn",
+        [CheckStatus.Fail] = "FAIL",
+        [CheckStatus.Skipped] = "skip",
     };
 
     /// <summary>The check as one console line.</summary>

@@ -1,5 +1,4 @@
 using Lab19.AppHost.Preflight;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 
 namespace Aspire.Hosting;
@@ -21,15 +20,15 @@ public static class PreflightResourceBuilderExtensions
     }
 
     /// <summary>
-    /// Runs the preflight before the graph starts (unless Lab19:Preflight:Enabled is false). Where the host fails it, the resource
-    /// leaves the model and a <see cref="PreflightFailedResource"/> of the same name takes its place, so the dashboard says what is
-    /// missing instead of showing a container that fails; everything else still starts. Calls made on the returned builder then
+    /// Runs the preflight before the graph starts, when <paramref name="enabled"/> (Lab19:Preflight:Enabled). Where the host fails it,
+    /// the resource leaves the model and a <see cref="PreflightFailedResource"/> of the same name takes its place, so the dashboard says
+    /// what is missing instead of showing a container that fails; everything else still starts. Calls made on the returned builder then
     /// change nothing.
     /// </summary>
-    public static IResourceBuilder<T> WherePreflightPasses<T>(this IResourceBuilder<T> builder, IHostProbe? probe = null) where T : IResource
+    public static IResourceBuilder<T> WherePreflightPasses<T>(this IResourceBuilder<T> builder, bool enabled, IHostProbe? probe = null) where T : IResource
     {
         var app = builder.ApplicationBuilder;
-        if (!app.ExecutionContext.IsRunMode || !app.Configuration.GetValue("Lab19:Preflight:Enabled", true))
+        if (!app.ExecutionContext.IsRunMode || !enabled)
         {
             return builder;
         }

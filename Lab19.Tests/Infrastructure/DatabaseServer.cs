@@ -11,7 +11,7 @@ namespace Lab19.Tests.Infrastructure;
 /// loopback port (<see cref="LocalPostgres"/>, <see cref="LocalMariaDb"/>), or, where those are not installed, a Docker container
 /// (<see cref="DockerDatabase"/>). Tests can stop and start it to simulate an outage.
 /// </summary>
-// Hand-written: Testcontainers and Aspire's own containers need images, and no image registry may be reachable.
+// Hand-written in place of Testcontainers: it runs the servers from Debian's binaries where no image can be pulled.
 public abstract class DatabaseServer : IAsyncDisposable
 {
     /// <summary>How often a first start tries a new port when another process took the chosen one before the server bound it.</summary>

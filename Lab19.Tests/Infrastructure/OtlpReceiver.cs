@@ -189,7 +189,7 @@ public sealed class OtlpReceiver : IAsyncDisposable
     // KeyValue{1: key, 2: AnyValue}
     private static void AddAttribute(Dictionary<string, object> attributes, CodedInputStream keyValue)
     {
-        string key = "";
+        var key = "";
         object? value = null;
         Read(keyValue, (field, input) =>
         {

@@ -1,0 +1,116 @@
+using Microsoft.Extensions.Configuration;
+
+namespace Aspire.Hosting;
+
+/// <summary>
+/// The lab's settings: the <c>Lab19</c> configuration section (appsettings.json, command line, environment), bound once, with every
+/// default here and every value checked before the AppHost builds anything.
+/// </summary>
+public sealed record LabSettings
+{
+    public const string Section = "Lab19";
+
+    /// <summary>The default ports, as constants so that attribute arguments can name them.</summary>
+    public const int DefaultUserServicePort = 8080, DefaultPointServicePort = 8001, DefaultGrafanaPort = 3000;
+
+    /// <summary>user-service listens on this port itself (no proxy): Beyla finds it there, k6 calls it there.</summary>
+    public int UserServicePort { get; init; } = DefaultUserServicePort;
+
+    public int PointServicePort { get; init; } = DefaultPointServicePort;
+
+    /// <summary>Grafana (in lgtm) on the host.</summary>
+    public int GrafanaPort { get; init; } = DefaultGrafanaPort;
+
+    /// <summary>Who instruments the services: ebpf (Beyla), agent or hybrid (see <see cref="InstrumentationMode"/>).</summary>
+    public string Instrumentation { get; init; } = "ebpf";
+
+    /// <summary>Whether .NET's HttpClient writes the W3C traceparent on outgoing calls; off, only Beyla's context is on the wire.</summary>
+    public bool DotnetTracePropagation { get; init; } = true;
+
+    public ObservabilitySettings Observability { get; init; } = new();
+
+    public BeylaSettings Beyla { get; init; } = new();
+
+    public PreflightSettings Preflight { get; init; } = new();
+
+    public AgentSettings Agent { get; init; } = new();
+
+    /// <summary>lgtm, Beyla and k6; off where containers or eBPF cannot run.</summary>
+    public sealed record ObservabilitySettings
+    {
+        public bool Enabled { get; init; } = true;
+    }
+
+    public sealed record BeylaSettings
+    {
+        /// <summary>--privileged, or only Beyla's least-privilege capabilities.</summary>
+        public bool Privileged { get; init; } = true;
+
+        /// <summary>BEYLA_TRACE_PRINTER, one of <see cref="BeylaResourceBuilderExtensions.TracePrinters"/>.</summary>
+        public string TracePrinter { get; init; } = "text";
+    }
+
+    /// <summary>Whether the AppHost checks the host before it starts Beyla (Lab19.AppHost/Preflight/).</summary>
+    public sealed record PreflightSettings
+    {
+        public bool Enabled { get; init; } = true;
+    }
+
+    /// <summary>Where the runtime agent sends its telemetry instead of lgtm or the Aspire dashboard.</summary>
+    public sealed record AgentSettings
+    {
+        public string? OtlpEndpoint { get; init; }
+
+        public string OtlpProtocol { get; init; } = "grpc";
+    }
+
+    /// <summary>The <c>Lab19</c> section of <paramref name="configuration"/>, validated; an unknown key or a bad value stops the AppHost.</summary>
+    public static LabSettings Read(IConfiguration configuration)
+    {
+        LabSettings? settings;
+        try
+        {
+            settings = configuration.GetSection(Section).Get<LabSettings>(o => o.ErrorOnUnknownConfiguration = true);
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new InvalidOperationException($"Invalid {Section} settings: {e.Message}", e);
+        }
+        return (settings ?? new()).Validate();
+    }
+
+    /// <summary>This, when every value is usable; otherwise an exception that names each bad value and its key.</summary>
+    public LabSettings Validate()
+    {
+        var problems = Problems().ToList();
+        return problems.Count == 0
+            ? this
+            : throw new InvalidOperationException($"Invalid {Section} settings:{string.Concat(problems.Select(p => $"{Environment.NewLine}  {p}"))}");
+    }
+
+    private IEnumerable<string> Problems()
+    {
+        // Grafana's port is only taken while observability is on.
+        List<(string Key, int Port)> ports = [(nameof(UserServicePort), UserServicePort), (nameof(PointServicePort), PointServicePort)];
+        if (Observability.Enabled)
+        {
+            ports.Add((nameof(GrafanaPort), GrafanaPort));
+        }
+        foreach (var (key, port) in ports.Where(p => p.Port is < 1 or > 65535))
+        {
+            yield return $"{Section}:{key} must be a port from 1 to 65535, not {port}.";
+        }
+        foreach (var shared in ports.GroupBy(p => p.Port).Where(g => g.Count() > 1 && g.Key is >= 1 and <= 65535))
+        {
+            yield return $"{string.Join(" and ", shared.Select(p => $"{Section}:{p.Key}"))} share port {shared.Key}: each needs a port of its own.";
+        }
+        if (LabInstrumentation.ParseMode(Instrumentation) is null)
+        {
+            yield return $"{Section}:Instrumentation must be ebpf, agent or hybrid, not '{Instrumentation}'.";
+        }
+        if (!BeylaResourceBuilderExtensions.TracePrinters.Contains(Beyla.TracePrinter))
+        {
+            yield return $"{Section}:Beyla:TracePrinter must be one of {string.Join(", ", BeylaResourceBuilderExtensions.TracePrinters)}, not '{Beyla.TracePrinter}'.";
+        }
+    }
+}

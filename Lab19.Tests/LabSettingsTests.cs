@@ -1,0 +1,84 @@
+using Lab19.Tests.Infrastructure;
+using Microsoft.Extensions.Configuration;
+using static Lab19.Tests.Infrastructure.AppModel;
+
+namespace Lab19.Tests;
+
+/// <summary>The Lab19 settings: bound from configuration once, defaults in LabSettings, a bad value stops the AppHost with a message that names it.</summary>
+public class LabSettingsTests
+{
+    private static LabSettings Read(params string[] args) =>
+        LabSettings.Read(new ConfigurationBuilder().AddCommandLine(args).Build());
+
+    [Fact]
+    public void Every_setting_binds_from_its_key()
+    {
+        var lab = Read("--Lab19:UserServicePort=18080", "--Lab19:PointServicePort=18001", "--Lab19:GrafanaPort=13000",
+            "--Lab19:Instrumentation=hybrid", "--Lab19:DotnetTracePropagation=false", "--Lab19:Observability:Enabled=false",
+            "--Lab19:Beyla:Privileged=false", "--Lab19:Beyla:TracePrinter=json", "--Lab19:Preflight:Enabled=false",
+            "--Lab19:Agent:OtlpEndpoint=http://collector:4318", "--Lab19:Agent:OtlpProtocol=http/protobuf");
+
+        Assert.Equal(new LabSettings
+        {
+            UserServicePort = 18080,
+            PointServicePort = 18001,
+            GrafanaPort = 13000,
+            Instrumentation = "hybrid",
+            DotnetTracePropagation = false,
+            Observability = new() { Enabled = false },
+            Beyla = new() { Privileged = false, TracePrinter = "json" },
+            Preflight = new() { Enabled = false },
+            Agent = new() { OtlpEndpoint = "http://collector:4318", OtlpProtocol = "http/protobuf" },
+        }, lab);
+    }
+
+    [Fact]
+    public void Without_configuration_the_settings_are_the_records_defaults_and_appsettings_json_keeps_them()
+    {
+        Assert.Equal(new LabSettings(), Read());
+
+        var appsettings = new ConfigurationBuilder().AddJsonFile(Repo.PathOf("Lab19.AppHost", "appsettings.json")).Build();
+        Assert.Equal(new LabSettings(), LabSettings.Read(appsettings));
+    }
+
+    [Theory]
+    [InlineData("--Lab19:UserServicePort=0", "Lab19:UserServicePort must be a port from 1 to 65535, not 0.")]
+    [InlineData("--Lab19:PointServicePort=70000", "Lab19:PointServicePort must be a port from 1 to 65535, not 70000.")]
+    [InlineData("--Lab19:GrafanaPort=-1", "Lab19:GrafanaPort must be a port from 1 to 65535, not -1.")]
+    [InlineData("--Lab19:PointServicePort=8080", "Lab19:UserServicePort and Lab19:PointServicePort share port 8080: each needs a port of its own.")]
+    [InlineData("--Lab19:UserServicePort=3000", "Lab19:UserServicePort and Lab19:GrafanaPort share port 3000: each needs a port of its own.")]
+    [InlineData("--Lab19:Beyla:TracePrinter=verbose", "Lab19:Beyla:TracePrinter must be one of disabled, text, json, json_indent, counter, not 'verbose'.")]
+    [InlineData("--Lab19:UserServicePrt=18080", "'UserServicePrt'")]
+    [InlineData("--Lab19:UserServicePort=eighty", "'eighty'")]
+    public async Task A_bad_value_stops_the_AppHost_before_it_builds_with_a_message_that_names_it(string arg, string message)
+    {
+        var error = await Assert.ThrowsAnyAsync<Exception>(() => ModelAsync(arg));
+
+        Assert.Contains("Invalid Lab19 settings", error.ToString());
+        Assert.Contains(message, error.ToString());
+    }
+
+    [Fact]
+    public void Every_bad_value_is_named_at_once()
+    {
+        var error = Assert.Throws<InvalidOperationException>(() => Read("--Lab19:UserServicePort=0", "--Lab19:GrafanaPort=8001", "--Lab19:Beyla:TracePrinter=TEXT"));
+
+        Assert.Equal(
+            [
+                "Invalid Lab19 settings:",
+                "  Lab19:UserServicePort must be a port from 1 to 65535, not 0.",
+                "  Lab19:PointServicePort and Lab19:GrafanaPort share port 8001: each needs a port of its own.",
+                "  Lab19:Beyla:TracePrinter must be one of disabled, text, json, json_indent, counter, not 'TEXT'.",
+            ],
+            error.Message.Split(Environment.NewLine));
+    }
+
+    [Fact]
+    public async Task Grafanas_port_is_free_for_a_service_when_observability_is_off()
+    {
+        await using var builder = await ModelAsync("--Lab19:Observability:Enabled=false", $"--Lab19:UserServicePort={LabSettings.DefaultGrafanaPort}");
+
+        var http = Assert.Single(Resource(builder, "user-service").Annotations.OfType<EndpointAnnotation>(), e => e.Name == "http");
+        Assert.Equal(LabSettings.DefaultGrafanaPort, http.Port);
+    }
+}
