@@ -10,6 +10,7 @@ internal static class StartupHook
 {
     public const string HostingStartupVariable = "ASPNETCORE_HOSTINGSTARTUPASSEMBLIES";
     public const string PropagationSwitch = "System.Net.Http.EnableActivityPropagation";
+    public const string TraceContextSwitch = "Lab19.TraceContext.Disabled";
 
     public static void Initialize()
     {
@@ -22,6 +23,8 @@ internal static class StartupHook
         // HttpClient reads this switch once, at its first request. Set here, before Main, it makes HttpClient write the traceparent
         // of its own span whatever the service's runtimeconfig.json says: while the agent is loaded, it owns trace propagation.
         AppContext.SetSwitch(PropagationSwitch, true);
+        // ...and sampling: the services' own "a new trace is sampled" listener would override OTEL_TRACES_SAMPLER (Lab19.ServiceDefaults/TraceContext.cs).
+        AppContext.SetSwitch(TraceContextSwitch, true);
 
         // ASP.NET Core runs the IHostingStartup of every assembly named in this variable while it builds the host:
         // that is where the SDK joins the service's dependency injection, logging and shutdown.

@@ -13,6 +13,12 @@ public static class TraceContext
     /// <summary>The ActivitySource ASP.NET Core starts its request activities from.</summary>
     public const string AspNetCoreSource = "Microsoft.AspNetCore";
 
+    /// <summary>
+    /// An AppContext switch that turns the listener off: a process with an OpenTelemetry SDK (the lab's runtime agent sets it) samples with
+    /// its own sampler, and ActivitySource takes the strongest decision of all its listeners, so this one would override it.
+    /// </summary>
+    public const string DisabledSwitch = "Lab19.TraceContext.Disabled";
+
     private static ActivityListener? s_listener;
 
     /// <summary>
@@ -21,7 +27,7 @@ public static class TraceContext
     /// </summary>
     public static void SampleRequestsLikeAParentBasedSampler()
     {
-        if (s_listener is not null)
+        if (s_listener is not null || AppContext.TryGetSwitch(DisabledSwitch, out var disabled) && disabled)
         {
             return;
         }

@@ -68,6 +68,21 @@ public class AgentContractTests(PublishedAgent agent, SharedDatabases databases)
     }
 
     [Fact]
+    public async Task With_the_agent_its_own_sampler_decides_even_for_a_trace_the_service_starts()
+    {
+        // The services mark a trace they start as sampled (Lab19.ServiceDefaults/TraceContext.cs); with the agent loaded, OTEL_TRACES_SAMPLER decides.
+        var environment = new Dictionary<string, string>(WithAgent("PointService", agent.Receiver.Endpoint)) { ["OTEL_TRACES_SAMPLER"] = "always_off", ["OTEL_SERVICE_NAME"] = "point-service-unsampled" };
+        await using var process = await ServiceProcess.StartAsync("PointService", environment);
+        using var response = await process.Http.GetAsync("/api/v1/points/user/5/total", TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+
+        // Metrics arrive (the agent exports), and after the stop has flushed every batch, no span of this service is among them.
+        await OtlpReceiver.WaitUntilAsync(() => agent.Receiver.Metrics.Any(m => m.Service == "point-service-unsampled" && m.Name == "http.server.request.duration"), "metrics of point-service-unsampled");
+        Assert.Equal(0, await process.StopAsync(TimeSpan.FromSeconds(30)));
+        Assert.DoesNotContain(agent.Receiver.Spans, s => s.Service == "point-service-unsampled");
+    }
+
+    [Fact]
     public async Task Without_the_hook_the_service_loads_no_OpenTelemetry_and_exports_nothing()
     {
         var environment = new Dictionary<string, string>(Database("PointService"))
