@@ -27,7 +27,12 @@ public partial class DashboardInBrowserTests(SharedDatabases databases)
     private const string UserRoute = "GET /api/v1/users/{id}";
     private static readonly string[] PointRoutes = ["GET /api/v1/points/user/{userId}", "GET /api/v1/points/user/{userId}/total"];
 
+    private readonly Stopwatch _clock = Stopwatch.StartNew();
+
     private static ITestOutputHelper? Log => TestContext.Current.TestOutputHelper;
+
+    /// <summary>How far the test got, and when: where the time goes on a slow machine.</summary>
+    private void Step(string what) => Log?.WriteLine($"{_clock.Elapsed.TotalSeconds,5:F1} s: {what}");
 
     /// <summary>
     /// The lab as a new user starts it. Today that is the README's "No eBPF where you are?" command: the runtime agent, observability off and
@@ -53,24 +58,27 @@ public partial class DashboardInBrowserTests(SharedDatabases databases)
     public async Task A_new_user_starts_the_lab_sees_it_running_and_follows_a_request_to_both_databases()
     {
         Chromium.SkipUnlessInstalled();
-        var clock = Stopwatch.StartNew();
         await using var lab = await StartLabAsync();
-        Log?.WriteLine($"{clock.Elapsed.TotalSeconds:F1} s: user-service healthy; login URL {lab.LoginUrl}");
+        Step($"user-service healthy; login URL {lab.LoginUrl}");
         await using var chromium = await Chromium.LaunchAsync();
         var page = chromium.Page;
 
         // The login URL sets the dashboard's cookie and lands on the resources page.
         await page.GotoAsync(lab.LoginUrl.ToString());
         await page.WaitForURLAsync(new Uri(lab.Dashboard, "/").ToString());
+        Step("logged in");
         await TheResourcesPageShowsTheLabRunningAsync(page);
+        Step("resources and parameters read");
 
         var (traceId, parentSpanId) = await SendARequestAsync(lab);
+        Step($"GET /api/v1/users/7 answered, trace {traceId}");
         var spans = await TheTracePageShowsBothServicesAndBothDatabasesAsync(page, lab, traceId);
+        Step("the trace page shows the whole trace");
         await TheTelemetryApiHasTheSameTraceAsync(chromium, lab, traceId, parentSpanId, spans);
-        Log?.WriteLine($"{clock.Elapsed.TotalSeconds:F1} s: the dashboard showed the lab and the trace");
+        Step("the telemetry API agrees");
 
         var (exitCode, exited, allGone) = await lab.StopAsync();
-        Log?.WriteLine($"Ctrl+C: dotnet run exited with {exitCode} after {exited.TotalSeconds:F1} s, the lab's last process ended after {allGone.TotalSeconds:F1} s");
+        Step($"Ctrl+C: dotnet run exited with {exitCode} after {exited.TotalSeconds:F1} s, the lab's last process ended after {allGone.TotalSeconds:F1} s");
         // dotnet run exits with the AppHost's code: 0 when it handled the Ctrl+C, 130 had the signal killed it.
         Assert.True(exitCode == 0, $"dotnet run exited with {exitCode} on Ctrl+C. Its last output:\n{lab.Output}");
     }
@@ -113,14 +121,14 @@ public partial class DashboardInBrowserTests(SharedDatabases databases)
         request.Headers.Add("traceparent", $"00-{traceId}-{parentSpanId}-01");
         using var response = await http.SendAsync(request, TestContext.Current.CancellationToken);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Log?.WriteLine($"trace {traceId}");
         return (traceId, parentSpanId);
     }
 
     /// <summary>
     /// The trace's page, /traces/detail/{traceId}: one row per span, its name and resource. The agent exports in batches, so the page is read
     /// again until the trace is whole: the user-service request, both point-service requests, and the database calls, which the dashboard
-    /// names "DATA {db.system} {span name}" ("DATA postgresql userdb_browser" for Npgsql, "DATA mysql Execute" for MySqlConnector).
+    /// names "DATA {db.system} {span name}" ("DATA postgresql userdb_browser" for Npgsql, "DATA mysql Execute" for MySqlConnector). The page
+    /// follows new spans only from the resource of the first span it showed (and none before it showed one): it is reloaded every 5 s.
     /// </summary>
     private static async Task<DashboardGrid> TheTracePageShowsBothServicesAndBothDatabasesAsync(IPage page, AppHostProcess lab, string traceId)
     {
@@ -128,7 +136,7 @@ public partial class DashboardInBrowserTests(SharedDatabases databases)
         await page.GotoAsync(url);
         var spans = await DashboardGrid.WaitUntilAsync(page, IsWhole, PageTimeout,
             $"{UserRoute} in user-service, {string.Join(" and ", PointRoutes)} in point-service, a PostgreSQL call in user-service and a MySQL call in point-service",
-            refresh: async () => await page.ReloadAsync());
+            reloadEvery: TimeSpan.FromSeconds(5));
         await ResultFiles.ScreenshotAsync(page, "dashboard-trace-detail");
 
         var rows = spans.Pairs("Name", "Resource").ToList();

@@ -42,20 +42,26 @@ public sealed record DashboardGrid(IReadOnlyList<IReadOnlyDictionary<string, str
     }
 
     /// <summary>
-    /// Reads the grid on <paramref name="page"/> until <paramref name="complete"/> holds (calling <paramref name="refresh"/>, if given, before
-    /// each later read), and returns it; after <paramref name="timeout"/> fails with what the grid showed last.
+    /// Reads the grid on <paramref name="page"/> every half second until <paramref name="complete"/> holds, and returns it; after
+    /// <paramref name="timeout"/> fails with what the grid showed last. With <paramref name="reloadEvery"/> the page is also reloaded that
+    /// often, for a page that does not follow every change by itself; the reads in between give it the time to render again.
     /// </summary>
     public static async Task<DashboardGrid> WaitUntilAsync(IPage page, Func<DashboardGrid, bool> complete, TimeSpan timeout, string what,
-        Func<Task>? refresh = null)
+        TimeSpan? reloadEvery = null)
     {
         var clock = Stopwatch.StartNew();
+        var sinceReload = Stopwatch.StartNew();
         while (true)
         {
             var grid = await ReadAsync(page);
             if (complete(grid)) return grid;
             Assert.True(clock.Elapsed < timeout, $"{page.Url} did not show {what} within {timeout}; it showed:\n{grid}");
             await Task.Delay(TimeSpan.FromMilliseconds(500));
-            if (refresh is not null) await refresh();
+            if (sinceReload.Elapsed >= reloadEvery)
+            {
+                await page.ReloadAsync();
+                sinceReload.Restart();
+            }
         }
     }
 
