@@ -28,15 +28,6 @@ public sealed class LocalDatabaseTests : IDisposable
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
-    private static void SkipWithoutServers()
-    {
-        var probe = new HostProbe();
-        var missing = new[] { LocalPostgres.Find(probe).Server is null ? "PostgreSQL" : null, LocalMySql.Find(probe).Server is null ? "MariaDB" : null }.OfType<string>().ToList();
-        // .ci/run installs both: there, a missing server is a failure, not a reason to skip.
-        Assert.False(missing.Count > 0 && Environment.GetEnvironmentVariable("CI") == "true", $"CI installs the database servers, yet {string.Join(" and ", missing)} is missing.");
-        Assert.SkipWhen(missing.Count > 0, $"Needs the {string.Join(" and ", missing)} server binaries (Debian: apt-get install postgresql mariadb-server).");
-    }
-
     /// <summary>A graph of the two local servers and their databases, their files under this test's directory.</summary>
     private IDistributedApplicationBuilder Graph(string? userPassword = null)
     {
@@ -119,7 +110,7 @@ public sealed class LocalDatabaseTests : IDisposable
     [Fact]
     public async Task The_servers_start_healthy_keep_their_data_across_Stop_Start_and_runs_and_leave_no_process_behind()
     {
-        SkipWithoutServers();
+        LocalServers.SkipUnlessInstalled();
         int userDbPid, pointDbPid;
         await using (var run = await StartHealthyAsync(Graph()))
         {
@@ -166,7 +157,7 @@ public sealed class LocalDatabaseTests : IDisposable
     [Fact]
     public async Task A_new_password_parameter_is_accepted_by_data_made_with_the_old_one()
     {
-        SkipWithoutServers();
+        LocalServers.SkipUnlessInstalled();
         await using (var run = await StartHealthyAsync(Graph(userPassword: "first-Pa55'word")))
         {
             var first = run.App;
@@ -181,7 +172,7 @@ public sealed class LocalDatabaseTests : IDisposable
     [Fact]
     public async Task A_server_left_running_by_a_crashed_run_is_stopped_before_the_start()
     {
-        SkipWithoutServers();
+        LocalServers.SkipUnlessInstalled();
         await using (await StartHealthyAsync(Graph()))
         {
         }
@@ -200,7 +191,7 @@ public sealed class LocalDatabaseTests : IDisposable
     [Fact]
     public async Task A_data_directory_another_live_AppHost_runs_is_refused_and_its_server_kept()
     {
-        SkipWithoutServers();
+        LocalServers.SkipUnlessInstalled();
         await using (await StartHealthyAsync(Graph()))
         {
         }

@@ -55,7 +55,8 @@ internal static class LabPlanBuilderExtensions
 
     /// <summary>
     /// Runs the lab until Ctrl+C. Whatever fails while it starts or runs ends the process with exit code 1 and one short message,
-    /// never an unhandled exception (which left the process alive) and never a stack trace on the console.
+    /// never an unhandled exception (which left the process alive) and never a stack trace on the console: appsettings.json silences
+    /// the generic host's own "Hosting failed to start" log (Microsoft.Extensions.Hosting.Internal.Host), which this message replaces.
     /// </summary>
     public static async Task<int> RunLabAsync(this DistributedApplication app)
     {
@@ -77,11 +78,9 @@ internal static class LabPlanBuilderExtensions
         }
     }
 
-    private static string ShortMessage(Exception e)
-    {
-        var inner = e is AggregateException aggregate ? aggregate.Flatten().InnerExceptions[0] : e;
-        return (inner.InnerException is { } cause && inner is not DistributedApplicationException ? cause : inner).Message;
-    }
+    /// <summary>The message of the first exception that is not a mere wrapper (AggregateException), e.g. "Failed to bind to address ...".</summary>
+    private static string ShortMessage(Exception e) =>
+        (e is AggregateException aggregate ? aggregate.Flatten().InnerExceptions[0] : e).Message;
 }
 
 /// <summary>The host the AppHost asks: the real one, or one a test puts in its place for the current flow.</summary>

@@ -10,7 +10,7 @@ namespace Lab19.Tests.Infrastructure;
 /// gets and only the dashboard's ports moved to free ones (so that a lab already running on 15019/19019/20019 is neither hit nor in the way).
 /// Everything it starts (DCP, the dashboard, the services) is found again by a tag in its environment, which every child inherits.
 /// </summary>
-public sealed partial class AppHostProcess : IAsyncDisposable
+internal sealed partial class AppHostProcess : IAsyncDisposable
 {
     public static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(3);
     public static readonly TimeSpan HealthyTimeout = TimeSpan.FromMinutes(2);
@@ -39,13 +39,14 @@ public sealed partial class AppHostProcess : IAsyncDisposable
     private readonly Queue<string> _output;
     private readonly Task<Uri> _loginUrl;
 
-    private AppHostProcess(Process process, string tag, Queue<string> output, Task<Uri> loginUrl, Uri userService)
+    private AppHostProcess(Process process, string tag, Queue<string> output, Task<Uri> loginUrl, Uri userService, Uri pointService)
     {
         _process = process;
         _tag = tag;
         _output = output;
         _loginUrl = loginUrl;
         UserService = userService;
+        PointService = pointService;
     }
 
     /// <summary>The login URL the AppHost prints: http://localhost:PORT/login?t=TOKEN.</summary>
@@ -57,6 +58,8 @@ public sealed partial class AppHostProcess : IAsyncDisposable
     public Uri Dashboard => new(LoginUrl.GetLeftPart(UriPartial.Authority));
 
     public Uri UserService { get; }
+
+    public Uri PointService { get; }
 
     /// <summary>The last lines the AppHost printed (standard output and error), for failure messages.</summary>
     public string Output
@@ -71,12 +74,50 @@ public sealed partial class AppHostProcess : IAsyncDisposable
     /// Starts <c>dotnet run --project Lab19.AppHost [-- <paramref name="appArguments"/>]</c>, waits for the dashboard's login URL, then until
     /// user-service (at <paramref name="userServicePort"/>) answers its health check. A lab that does not come up fails with its last output.
     /// </summary>
-    public static async Task<AppHostProcess> StartAsync(IReadOnlyList<string> appArguments, int userServicePort)
+    /// <summary>
+    /// The lab as a new user starts it: `dotnet run --project Lab19.AppHost` with no arguments. Only where the services' default ports
+    /// (8080, 8001) are taken on this machine (a lab already running, another program) do they move to free ports, said in the test output.
+    /// </summary>
+    public static Task<AppHostProcess> StartWithDefaultsAsync(string dataHome)
+    {
+        if (IsFree(LabSettings.DefaultUserServicePort) && IsFree(LabSettings.DefaultPointServicePort))
+        {
+            return StartAsync([], LabSettings.DefaultUserServicePort, LabSettings.DefaultPointServicePort, dataHome);
+        }
+        int userServicePort = DatabaseServer.FreePort(), pointServicePort = DatabaseServer.FreePort();
+        TestContext.Current.TestOutputHelper?.WriteLine($"Ports {LabSettings.DefaultUserServicePort}/{LabSettings.DefaultPointServicePort} are taken here: the services use {userServicePort}/{pointServicePort}.");
+        return StartAsync([$"--Lab19:UserServicePort={userServicePort}", $"--Lab19:PointServicePort={pointServicePort}"], userServicePort, pointServicePort, dataHome);
+    }
+
+    private static bool IsFree(int port)
+    {
+        try
+        {
+            using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Any, port);
+            listener.Start();
+            return true;
+        }
+        catch (System.Net.Sockets.SocketException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>A new, empty data folder for the user the test plays, reachable by the postgres account (the tests may run as root).</summary>
+    public static string NewDataHome()
+    {
+        var home = Directory.CreateTempSubdirectory("lab19-userdata-");
+        if (!OperatingSystem.IsWindows()) home.UnixFileMode |= UnixFileMode.OtherExecute;
+        return home.FullName;
+    }
+
+    /// <param name="dataHome">The user's data folder (XDG_DATA_HOME), where the lab keeps the local database servers' files.</param>
+    public static async Task<AppHostProcess> StartAsync(IReadOnlyList<string> appArguments, int userServicePort, int pointServicePort, string dataHome)
     {
         var tag = Guid.NewGuid().ToString("N");
         var output = new Queue<string>();
         var loginUrl = new TaskCompletionSource<Uri>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var process = Processes.Start(StartInfo(appArguments, tag), line =>
+        var process = Processes.Start(StartInfo(appArguments, tag, dataHome), line =>
         {
             lock (output)
             {
@@ -85,7 +126,7 @@ public sealed partial class AppHostProcess : IAsyncDisposable
             }
             if (LoginLine().Match(line) is { Success: true } login) loginUrl.TrySetResult(new Uri(login.Groups["url"].Value));
         });
-        var lab = new AppHostProcess(process, tag, output, loginUrl.Task, new Uri($"http://127.0.0.1:{userServicePort}"));
+        var lab = new AppHostProcess(process, tag, output, loginUrl.Task, new Uri($"http://127.0.0.1:{userServicePort}"), new Uri($"http://127.0.0.1:{pointServicePort}"));
         try
         {
             lab.LoginUrl = await lab.WhileRunningAsync(lab._loginUrl, StartTimeout, "print the dashboard's login URL");
@@ -103,12 +144,15 @@ public sealed partial class AppHostProcess : IAsyncDisposable
     /// The command line and environment. `dotnet run -e` sets the dashboard's three addresses: a variable of the test's own environment
     /// would lose to the launch profile's (launchSettings.json sets them), `-e` wins over it, and the rest of the profile stays as a user has it.
     /// </summary>
-    private static ProcessStartInfo StartInfo(IReadOnlyList<string> appArguments, string tag)
+    /// <param name="within">A command the lab runs inside (e.g. `unshare` for a host without the database servers), or none.</param>
+    /// <param name="resourceServicePort">The port of the AppHost's own resource service (the dashboard's back end), free unless given.</param>
+    private static ProcessStartInfo StartInfo(IReadOnlyList<string> appArguments, string tag, string dataHome, IReadOnlyList<string>? within = null, int? resourceServicePort = null)
     {
         // setsid: the AppHost's own process group, as a terminal gives the command it runs, so that Ctrl+C can be sent to the whole group
         // (dotnet run and the AppHost) and to nothing else. env --default-signal=INT: a test run started in the background of a script
         // inherits SIGINT ignored, and the AppHost would never hear the Ctrl+C.
         var psi = new ProcessStartInfo("setsid") { WorkingDirectory = Repo.Root };
+        foreach (var arg in within ?? []) psi.ArgumentList.Add(arg);
         // --no-build: the test run has just built the solution (the AppHost with both services and the agent) in its configuration; a second
         // build here would write into the same bin/ and obj/ folders from which other tests of the run are starting services at that moment.
         string[] dotnetRun =
@@ -117,7 +161,7 @@ public sealed partial class AppHostProcess : IAsyncDisposable
             "dotnet", "run", "--project", "Lab19.AppHost", "--no-build", "--configuration", Repo.Configuration,
             "-e", $"ASPNETCORE_URLS=http://localhost:{DatabaseServer.FreePort()}",
             "-e", $"ASPIRE_DASHBOARD_OTLP_ENDPOINT_URL=http://localhost:{DatabaseServer.FreePort()}",
-            "-e", $"ASPIRE_RESOURCE_SERVICE_ENDPOINT_URL=http://localhost:{DatabaseServer.FreePort()}",
+            "-e", $"ASPIRE_RESOURCE_SERVICE_ENDPOINT_URL=http://localhost:{resourceServicePort ?? DatabaseServer.FreePort()}",
         ];
         foreach (var arg in dotnetRun) psi.ArgumentList.Add(arg);
         if (appArguments.Count > 0)
@@ -133,7 +177,44 @@ public sealed partial class AppHostProcess : IAsyncDisposable
         // A host without Docker: nothing of the lab may depend on a container engine being there.
         psi.Environment["DOCKER_HOST"] = "unix:///nonexistent.sock";
         psi.Environment[TagVariable] = tag;
+        // The user's data folder: a test's own, so a developer's lab data is never touched (and never found).
+        psi.Environment["XDG_DATA_HOME"] = dataHome;
         return psi;
+    }
+
+    /// <summary>
+    /// Runs the AppHost to its end, for a lab that must stop by itself (a host it cannot run on, or a start that fails), killed with all
+    /// it started if it is still running after <paramref name="timeout"/>. Returns how it ended and what it printed.
+    /// </summary>
+    public static async Task<ProcessResult> RunToEndAsync(IReadOnlyList<string> appArguments, string dataHome, TimeSpan timeout,
+        IReadOnlyList<string>? within = null, int? resourceServicePort = null)
+    {
+        var psi = StartInfo(appArguments, Guid.NewGuid().ToString("N"), dataHome, within, resourceServicePort);
+        return await Processes.ExecAsync(psi.FileName, [.. psi.ArgumentList], Repo.Root, timeout, TestContext.Current.CancellationToken, psi.Environment);
+    }
+
+    /// <summary>
+    /// A crash: SIGKILL to the AppHost alone (not to dotnet run, not to what it started). Fails unless everything the lab started (DCP,
+    /// the dashboard, the services, the database servers) ends by itself within <see cref="CleanUpTimeout"/>.
+    /// </summary>
+    public async Task CrashAsync()
+    {
+        var appHost = Tagged().Single(pid => CommandLineOf(pid).Split(' ')[0].EndsWith("/Lab19.AppHost", StringComparison.Ordinal));
+        using (var process = Process.GetProcessById(appHost))
+        {
+            process.Kill();
+        }
+        var clock = Stopwatch.StartNew();
+        while (Tagged() is { Count: > 0 } left)
+        {
+            if (clock.Elapsed > CleanUpTimeout)
+            {
+                var running = Describe(left);
+                await KillAllAsync();
+                Assert.Fail($"{CleanUpTimeout} after the AppHost was killed these of its processes were still running (now killed): {running}");
+            }
+            await Task.Delay(250);
+        }
     }
 
     [GeneratedRegex(@"Login to the dashboard at (?<url>https?://\S+/login\?t=\S+)")]
