@@ -1,23 +1,31 @@
 // Lab19: two uninstrumented .NET services, their databases, and Grafana Beyla turning their HTTP traffic into traces and RED metrics.
-using Microsoft.Extensions.Configuration;
+using Lab19.AppHost;
 
-// `-- --preflight`: report whether this host can run the eBPF part, start nothing (exit code 1 where it cannot).
+// `-- --preflight`: report what this host offers the lab and how a plain run would use it; start nothing (exit code 1 where Beyla cannot run).
 if (args.Contains(PreflightResourceBuilderExtensions.Flag)) return await PreflightResourceBuilderExtensions.PrintPreflightAsync(Console.Out);
 
 var builder = DistributedApplication.CreateBuilder(args);
 
-// The Lab19 settings (ports, switches), their defaults and their checks: LabSettings.cs.
-var lab = LabSettings.Read(builder.Configuration);
-// Who instruments the services: ebpf (Beyla, the default), agent (the OpenTelemetry startup hook in both, no Beyla) or hybrid (the hook in user-service, Beyla for point-service).
-var instrumentation = builder.AddInstrumentation(lab);
+// The Lab19 settings (LabSettings.cs) and what this host can run (Docker, eBPF, database servers) decide how the lab runs here
+// (Plan/LabPlan.cs). Where nothing fits, the AppHost says what is missing and the ways out, and exits with 1.
+if (await builder.PlanForThisHostAsync() is not { } plan) return 1;
+var lab = plan.Settings;
+// Who instruments the services: Beyla (ebpf), the runtime agent in both (agent), or the agent in user-service and Beyla for point-service (hybrid).
+var instrumentation = builder.AddInstrumentation(plan.Instrumentation, lab);
 
-// Databases: containers, or existing servers when ConnectionStrings:userdb / ConnectionStrings:pointdb are configured.
-var userdb = builder.Configuration.GetConnectionString("userdb") is null
-    ? builder.AddPostgres("user-db").WithDataVolume().AddDatabase("userdb")
-    : builder.AddConnectionString("userdb");
-var pointdb = builder.Configuration.GetConnectionString("pointdb") is null
-    ? builder.AddMySql("point-db").WithDataVolume().AddDatabase("pointdb")
-    : builder.AddConnectionString("pointdb");
+// Databases: containers, the servers installed on this host (LocalDatabases/), or existing servers (ConnectionStrings:userdb / :pointdb).
+var userdb = plan.UserDb switch
+{
+    DatabaseHosting.Container => builder.AddPostgres("user-db").WithDataVolume().AddDatabase("userdb"),
+    DatabaseHosting.Local => builder.AddLocalPostgres("user-db").AddDatabase("userdb"),
+    _ => builder.AddConnectionString("userdb"),
+};
+var pointdb = plan.PointDb switch
+{
+    DatabaseHosting.Container => builder.AddMySql("point-db").WithDataVolume().AddDatabase("pointdb"),
+    DatabaseHosting.Local => builder.AddLocalMySql("point-db").AddDatabase("pointdb"),
+    _ => builder.AddConnectionString("pointdb"),
+};
 
 var pointService = builder.AddProject<Projects.PointService>("point-service")
     .WithUnproxiedHttpEndpoint(lab.PointServicePort)
@@ -33,22 +41,20 @@ var userService = builder.AddProject<Projects.UserService>("user-service")
     .WithDotnetTracePropagation(lab.DotnetTracePropagation)
     .WithHttpHealthCheck("/health");
 
-// Observability: Beyla's telemetry (and the agent's) in lgtm. Off where containers or eBPF cannot run: the agent then reports to the Aspire dashboard.
-if (lab.Observability.Enabled)
+// Observability: lgtm (Grafana, Tempo, Prometheus, Loki) receives Beyla's and the agent's telemetry; without it the agent reports to the Aspire dashboard.
+if (plan.Observability)
 {
     var lgtm = builder.AddLgtm("lgtm", lab.GrafanaPort)
         .WithDashboards("../grafana");
     instrumentation.SendAgentTelemetryTo(lgtm.GetOtlpGrpcEndpoint());
 
-    if (instrumentation.RunsBeyla)
+    if (plan.Beyla)
     {
-        // On a host that cannot run eBPF the preflight puts a resource in the dashboard that says why, instead of a failing container.
         builder.AddBeyla("beyla", "../beyla/beyla-config.yml", lab.Beyla.Privileged)
             .WithServices(instrumentation.WatchedByBeyla(userService, pointService))
             .WithTracePrinter(lab.Beyla.TracePrinter)
             .WithOtlpExporter(lgtm.GetOtlpGrpcEndpoint())
-            .WaitFor(lgtm)
-            .WherePreflightPasses(lab.Preflight.Enabled);
+            .WaitFor(lgtm);
     }
 
     builder.AddK6("k6", "../k6", "load.js")
@@ -57,6 +63,7 @@ if (lab.Observability.Enabled)
         .WithOtlpMetrics(lgtm.GetOtlpGrpcEndpoint())
         .WaitFor(userService).WaitFor(pointService).WaitFor(lgtm);
 }
+// What this host cannot run (Beyla without eBPF, lgtm and k6 without Docker) stands in the dashboard with the reason.
+builder.AddStandIns(plan);
 
-builder.Build().Run();
-return 0;
+return await builder.Build().RunLabAsync();

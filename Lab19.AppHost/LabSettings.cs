@@ -21,8 +21,20 @@ public sealed record LabSettings
     /// <summary>Grafana (in lgtm) on the host.</summary>
     public int GrafanaPort { get; init; } = DefaultGrafanaPort;
 
-    /// <summary>Who instruments the services: ebpf (Beyla), agent or hybrid (see <see cref="InstrumentationMode"/>).</summary>
-    public string Instrumentation { get; init; } = "ebpf";
+    /// <summary>
+    /// Who instruments the services: auto (Beyla where the host can run it, else the runtime agent), ebpf (Beyla), agent or hybrid
+    /// (see <see cref="InstrumentationMode"/>).
+    /// </summary>
+    public string Instrumentation { get; init; } = "auto";
+
+    /// <summary>
+    /// Where the databases run: auto (containers where a Docker engine answers, else the PostgreSQL and MariaDB/MySQL servers installed on
+    /// the host), containers, or local. A database whose connection string is configured (ConnectionStrings:userdb, :pointdb) uses that server.
+    /// </summary>
+    public string Databases { get; init; } = "auto";
+
+    /// <summary>The values of <see cref="Databases"/>.</summary>
+    public static readonly string[] DatabaseModes = ["auto", "containers", "local"];
 
     /// <summary>Whether .NET's HttpClient writes the W3C traceparent on outgoing calls; off, only Beyla's context is on the wire.</summary>
     public bool DotnetTracePropagation { get; init; } = true;
@@ -88,6 +100,9 @@ public sealed record LabSettings
             : throw new InvalidOperationException($"Invalid {Section} settings:{string.Concat(problems.Select(p => $"{Environment.NewLine}  {p}"))}");
     }
 
+    /// <summary>Whether a mode setting is "auto" (any case).</summary>
+    public static bool IsAuto(string value) => value.Trim().Equals("auto", StringComparison.OrdinalIgnoreCase);
+
     private IEnumerable<string> Problems()
     {
         // Grafana's port is only taken while observability is on.
@@ -104,9 +119,13 @@ public sealed record LabSettings
         {
             yield return $"{string.Join(" and ", shared.Select(p => $"{Section}:{p.Key}"))} share port {shared.Key}: each needs a port of its own.";
         }
-        if (LabInstrumentation.ParseMode(Instrumentation) is null)
+        if (!IsAuto(Instrumentation) && LabInstrumentation.ParseMode(Instrumentation) is null)
         {
-            yield return $"{Section}:Instrumentation must be ebpf, agent or hybrid, not '{Instrumentation}'.";
+            yield return $"{Section}:Instrumentation must be auto, ebpf, agent or hybrid, not '{Instrumentation}'.";
+        }
+        if (!DatabaseModes.Contains(Databases.Trim().ToLowerInvariant()))
+        {
+            yield return $"{Section}:Databases must be {string.Join(", ", DatabaseModes)}, not '{Databases}'.";
         }
         if (!BeylaResourceBuilderExtensions.TracePrinters.Contains(Beyla.TracePrinter))
         {

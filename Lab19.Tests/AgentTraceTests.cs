@@ -105,6 +105,12 @@ public class AgentTraceTests(AgentLabFixture fixture)
             await OtlpReceiver.WaitUntilAsync(() => Receiver.Logs.Any(l => l.Service == service && l.Category == "Microsoft.Hosting.Lifetime"), $"logs from {service}");
         }
         Assert.Contains(Receiver.Metrics, m => m.Service == "user-service" && m.Name == "http.client.request.duration");
+
+        // What the Grafana dashboard relies on when it says a panel is filled by the agent too: these metrics, with these attributes.
+        foreach (var (name, attributes) in DashboardTests.AgentMetrics)
+        {
+            Assert.Contains(Receiver.Metrics, m => m.Name == name && attributes.All(m.Attributes.Contains));
+        }
     }
 
     [Fact]

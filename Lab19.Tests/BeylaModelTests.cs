@@ -78,26 +78,4 @@ public class BeylaModelTests
         Assert.Equal(beyla.Image, args[^1]);
         Assert.StartsWith("docker.io/grafana/beyla:", beyla.Image);
     }
-
-    [Fact]
-    public async Task On_this_host_the_preflight_decides_whether_Beyla_runs_and_the_rest_of_the_lab_stays()
-    {
-        var report = await BeylaPreflight.RunAsync(new HostProbe(), TestContext.Current.CancellationToken);
-        await using var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Lab19_AppHost>([], TestContext.Current.CancellationToken);
-
-        var beyla = Assert.Single(builder.Resources, r => r.Name == "beyla");
-        if (report.CanRunBeyla)
-        {
-            Assert.IsType<HostNetworkContainerResource>(beyla);
-        }
-        else
-        {
-            var stand = Assert.IsType<PreflightFailedResource>(beyla);
-            Assert.Equal(report.Failures.Select(f => f.Name), stand.Report.Failures.Select(f => f.Name));
-        }
-        foreach (var name in new[] { "lgtm", "k6", "user-db", "point-db", "user-service", "point-service" })
-        {
-            Assert.Contains(builder.Resources, r => r.Name == name);
-        }
-    }
 }

@@ -5,7 +5,10 @@ using YamlDotNet.RepresentationModel;
 
 namespace Lab19.Tests;
 
-/// <summary>grafana/: the provisioned RED dashboard queries only what Beyla exports today, from lgtm's own datasources.</summary>
+/// <summary>
+/// grafana/: the provisioned RED dashboard queries only what Beyla exports today, from lgtm's own datasources, and each panel says
+/// truthfully whether the runtime agent (which replaces Beyla where the host cannot run eBPF) fills it too.
+/// </summary>
 public partial class DashboardTests
 {
     /// <summary>What Beyla 3.x exports for HTTP (Prometheus names, as stored by lgtm's Prometheus).</summary>
@@ -22,6 +25,27 @@ public partial class DashboardTests
     private static readonly HashSet<string> BeylaLabels =
         ["service_name", "http_request_method", "http_response_status_code", "http_route", "server_address", "server_port", "url_scheme", "le",
          "db_operation_name", "db_system_name", "src_address", "dst_address", "direction", "iface"];
+
+    /// <summary>
+    /// What the runtime agent records that the dashboard could use, with the attributes of its data points: ASP.NET Core's and
+    /// HttpClient's request durations (AgentTraceTests checks that the agent sends them so). Nothing of it for database calls or flows.
+    /// </summary>
+    internal static readonly Dictionary<string, string[]> AgentMetrics = new()
+    {
+        ["http.server.request.duration"] = ["http.request.method", "http.response.status_code", "http.route"],
+        ["http.client.request.duration"] = ["http.request.method", "http.response.status_code", "server.address", "server.port"],
+    };
+
+    /// <summary>
+    /// The agent's metrics as lgtm's Prometheus stores them: names with the unit and the histogram suffixes, attributes with '_' for '.',
+    /// and service_name, which lgtm's Prometheus promotes from the resource (otlp.promote_resource_attributes in grafana/docker-otel-lgtm's
+    /// docker/prometheus.yaml).
+    /// </summary>
+    private static readonly HashSet<string> AgentPrometheusMetrics =
+        [.. AgentMetrics.Keys.SelectMany(m => new[] { "_bucket", "_sum", "_count" }.Select(suffix => m.Replace('.', '_') + "_seconds" + suffix))];
+
+    private static readonly HashSet<string> AgentPrometheusLabels =
+        [.. AgentMetrics.Values.SelectMany(a => a).Select(a => a.Replace('.', '_')), "service_name", "le"];
 
     /// <summary>Beyla exports metrics every 10 s (beyla-config.yml); a one-minute window holds six points of each series.</summary>
     private const string RateWindow = "[1m]";
@@ -57,7 +81,7 @@ public partial class DashboardTests
     [Fact]
     public void Is_the_lab_dashboard_with_red_panels_and_a_tempo_panel()
     {
-        Assert.Equal("Lab19 · Beyla RED metrics", Dashboard.GetProperty("title").GetString());
+        Assert.Equal("Lab19 · RED metrics", Dashboard.GetProperty("title").GetString());
         Assert.Equal(LgtmResourceBuilderExtensions.DashboardPath, "/d/" + Dashboard.GetProperty("uid").GetString());
         var panels = Dashboard.GetProperty("panels").EnumerateArray().ToList();
         var titles = string.Join(" | ", panels.Select(p => p.GetProperty("title").GetString()));
@@ -86,6 +110,25 @@ public partial class DashboardTests
                 .Select(l => l.Trim()).Where(l => l.Length > 0)
                 .Concat(LabelValues().Matches(query).Select(m => m.Groups[2].Value));
             Assert.All(labels, l => Assert.Contains(l, BeylaLabels));
+        }
+    }
+
+    [Fact]
+    public void Every_panel_says_which_source_fills_it_and_the_runtime_agent_is_named_only_where_its_metrics_answer_the_queries()
+    {
+        var panels = Dashboard.GetProperty("panels").EnumerateArray().Where(p => p.GetProperty("type").GetString() != "row").ToList();
+        Assert.NotEmpty(panels);
+        foreach (var panel in panels)
+        {
+            var title = panel.GetProperty("title").GetString();
+            var queries = panel.GetProperty("targets").EnumerateArray().Where(t => t.TryGetProperty("expr", out _)).Select(t => t.GetProperty("expr").GetString()!).ToList();
+            var metrics = queries.SelectMany(q => MetricSelector().Matches(q).Select(m => m.Groups[1].Value)).ToList();
+            var labels = queries.SelectMany(q => Labels().Matches(q).SelectMany(m => m.Groups[1].Success ? m.Groups[1].Value.Split(',') : [m.Groups[2].Value]))
+                .Select(l => l.Trim()).Where(l => l.Length > 0).ToList();
+            // A Tempo panel shows the traces of either source; a Prometheus panel is the agent's too only if all it asks the agent has.
+            var agentFillsIt = metrics.All(AgentPrometheusMetrics.Contains) && labels.All(AgentPrometheusLabels.Contains);
+            var expected = agentFillsIt ? "Filled by: Beyla and the runtime agent" : "Filled by: Beyla only";
+            Assert.True(panel.GetProperty("description").GetString()!.Contains(expected, StringComparison.Ordinal), $"'{title}' should say '{expected}'");
         }
     }
 

@@ -87,13 +87,6 @@ public class InstrumentationModelTests
     }
 
     [Fact]
-    public async Task An_unknown_mode_stops_the_AppHost_with_the_valid_values()
-    {
-        var error = await Assert.ThrowsAnyAsync<Exception>(() => ModelAsync("kernel"));
-        Assert.Contains("Lab19:Instrumentation must be ebpf, agent or hybrid, not 'kernel'", error.ToString());
-    }
-
-    [Fact]
     public void The_AppHost_knows_where_its_build_put_the_agent_and_the_agents_dependencies_are_beside_it()
     {
         var agent = LabInstrumentation.AgentPath;

@@ -14,7 +14,7 @@ public class LabSettingsTests
     public void Every_setting_binds_from_its_key()
     {
         var lab = Read("--Lab19:UserServicePort=18080", "--Lab19:PointServicePort=18001", "--Lab19:GrafanaPort=13000",
-            "--Lab19:Instrumentation=hybrid", "--Lab19:DotnetTracePropagation=false", "--Lab19:Observability:Enabled=false",
+            "--Lab19:Instrumentation=hybrid", "--Lab19:Databases=local", "--Lab19:DotnetTracePropagation=false", "--Lab19:Observability:Enabled=false",
             "--Lab19:Beyla:Privileged=false", "--Lab19:Beyla:TracePrinter=json", "--Lab19:Preflight:Enabled=false",
             "--Lab19:Agent:OtlpEndpoint=http://collector:4318", "--Lab19:Agent:OtlpProtocol=http/protobuf");
 
@@ -24,6 +24,7 @@ public class LabSettingsTests
             PointServicePort = 18001,
             GrafanaPort = 13000,
             Instrumentation = "hybrid",
+            Databases = "local",
             DotnetTracePropagation = false,
             Observability = new() { Enabled = false },
             Beyla = new() { Privileged = false, TracePrinter = "json" },
@@ -50,12 +51,32 @@ public class LabSettingsTests
     [InlineData("--Lab19:Beyla:TracePrinter=verbose", "Lab19:Beyla:TracePrinter must be one of disabled, text, json, json_indent, counter, not 'verbose'.")]
     [InlineData("--Lab19:UserServicePrt=18080", "'UserServicePrt'")]
     [InlineData("--Lab19:UserServicePort=eighty", "'eighty'")]
-    public async Task A_bad_value_stops_the_AppHost_before_it_builds_with_a_message_that_names_it(string arg, string message)
+    public void A_bad_value_is_refused_with_a_message_that_names_it(string arg, string message)
     {
-        var error = await Assert.ThrowsAnyAsync<Exception>(() => ModelAsync(arg));
+        var error = Assert.Throws<InvalidOperationException>(() => Read(arg));
 
-        Assert.Contains("Invalid Lab19 settings", error.ToString());
-        Assert.Contains(message, error.ToString());
+        Assert.StartsWith("Invalid Lab19 settings", error.Message);
+        Assert.Contains(message, error.Message);
+    }
+
+    [Fact]
+    public async Task Bad_settings_stop_the_AppHost_before_anything_starts_with_exit_code_1_and_the_message_alone()
+    {
+        var result = await Processes.ExecAsync("dotnet",
+            ["run", "--project", Repo.PathOf("Lab19.AppHost"), "--no-build", "-c", Repo.Configuration, "--no-launch-profile", "--",
+             "--Lab19:UserServicePort=0", "--Lab19:Instrumentation=kernel", "--Lab19:Databases=cloud"],
+            cancellationToken: TestContext.Current.CancellationToken);
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Equal(
+            [
+                "Invalid Lab19 settings:",
+                "  Lab19:UserServicePort must be a port from 1 to 65535, not 0.",
+                "  Lab19:Instrumentation must be auto, ebpf, agent or hybrid, not 'kernel'.",
+                "  Lab19:Databases must be auto, containers, local, not 'cloud'.",
+            ],
+            result.Error.TrimEnd().Split('\n'));
+        Assert.DoesNotContain("Aspire", result.Output); // nothing started
     }
 
     [Fact]

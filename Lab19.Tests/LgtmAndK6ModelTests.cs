@@ -32,7 +32,7 @@ public class LgtmAndK6ModelTests
             await callback.Callback(context);
         }
         Assert.Contains(urls, u => u.DisplayText == "Grafana" && u.Url == "http://localhost:3000");
-        Assert.Contains(urls, u => u.DisplayText == "Lab19 · Beyla RED metrics" && u.Url == "http://localhost:3000/d/lab19-beyla-red");
+        Assert.Contains(urls, u => u.DisplayText == "Lab19 · RED metrics" && u.Url == "http://localhost:3000/d/lab19-beyla-red");
     }
 
     [Fact]

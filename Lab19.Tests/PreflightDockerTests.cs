@@ -26,8 +26,10 @@ public class PreflightDockerTests
         var output = new StringWriter();
         Assert.Equal(0, await PreflightResourceBuilderExtensions.PrintPreflightAsync(output, new FakeHostProbe()));
         var lines = output.ToString().TrimEnd().Split('\n');
-        Assert.Equal(report.Checks.Count + 2, lines.Length);
-        Assert.Equal("This host can run Beyla (eBPF).", lines[^1]);
+        Assert.Equal("This host can run Beyla (eBPF).", lines[report.Checks.Count + 1]);
+        // then how a plain run would use this host
+        Assert.Equal("With default settings, `dotnet run --project Lab19.AppHost` here runs:", lines[report.Checks.Count + 2]);
+        Assert.Contains(lines, l => l.Contains("instrumentation: Beyla (eBPF)"));
     }
 
     [Fact]
@@ -42,7 +44,7 @@ public class PreflightDockerTests
         Assert.Equal(CheckStatus.Skipped, Check(report, BeylaPreflight.DockerEngine).Status);
         Assert.Equal(CheckStatus.Pass, Check(report, BeylaPreflight.Kprobes).Status); // the kernel is still checked
         Assert.False(report.DockerReachable);
-        Assert.Equal("Docker not reachable", new PreflightFailedResource("beyla", report).StateText);
+        Assert.Equal("Docker not reachable", BeylaStandInWhenForced(report).State);
     }
 
     [Fact]
@@ -63,7 +65,7 @@ public class PreflightDockerTests
         var failure = AssertOnlyFailure(report, BeylaPreflight.DockerEngine);
         Assert.Contains("Docker Desktop", failure.Detail);
         Assert.True(report.DockerReachable);
-        Assert.Equal("Host cannot run eBPF", new PreflightFailedResource("beyla", report).StateText);
+        Assert.Equal("Host cannot run eBPF", BeylaStandInWhenForced(report).State);
     }
 
     [Fact]
@@ -82,5 +84,15 @@ public class PreflightDockerTests
         var report = await RunAsync(new FakeHostProbe { Docker = new(0, DockerInfo(security: ["name=seccomp,profile=builtin", "name=rootless", "name=cgroupns"]), "") });
 
         Assert.Contains("rootless", AssertOnlyFailure(report, BeylaPreflight.DockerRootful).Detail);
+    }
+
+    /// <summary>What the dashboard shows for Beyla when Lab19:Instrumentation=ebpf asks for it on a host with this report.</summary>
+    private static LeftOut BeylaStandInWhenForced(PreflightReport report)
+    {
+        var facts = new HostFacts(report, new(null, "none"), new(null, "none"));
+        var plan = LabPlan.Decide(new LabSettings { Instrumentation = "ebpf" }, facts, userDbGiven: true, pointDbGiven: true);
+        var beyla = Assert.Single(plan.LeftOut, l => l.Resource == "beyla");
+        Assert.True(beyla.IsError);
+        return beyla;
     }
 }

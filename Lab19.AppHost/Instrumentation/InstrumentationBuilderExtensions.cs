@@ -3,10 +3,10 @@ namespace Aspire.Hosting;
 /// <summary>Lab19:Instrumentation = ebpf | agent | hybrid, applied to the services (the agent) and, through <see cref="LabInstrumentation.WatchedByBeyla"/>, to Beyla.</summary>
 public static class InstrumentationBuilderExtensions
 {
-    /// <summary>The mode of Lab19:Instrumentation and the agent's destination (Lab19:Agent:OtlpEndpoint/OtlpProtocol) from <paramref name="lab"/>.</summary>
-    public static LabInstrumentation AddInstrumentation(this IDistributedApplicationBuilder builder, LabSettings lab)
+    /// <summary>The mode the plan chose (Lab19:Instrumentation, auto resolved) and the agent's destination (Lab19:Agent:OtlpEndpoint/OtlpProtocol).</summary>
+    public static LabInstrumentation AddInstrumentation(this IDistributedApplicationBuilder builder, InstrumentationMode mode, LabSettings lab)
     {
-        var instrumentation = LabInstrumentation.From(lab);
+        var instrumentation = LabInstrumentation.From(mode, lab);
         if (instrumentation.Mode != InstrumentationMode.Ebpf && builder.ExecutionContext.IsRunMode && !File.Exists(LabInstrumentation.AgentPath))
         {
             throw new InvalidOperationException($"Lab19:Instrumentation={instrumentation.Mode} needs {LabInstrumentation.AgentPath}: build the solution (the AppHost builds Lab19.Agent).");

@@ -47,15 +47,15 @@ public sealed class LabInstrumentation
     /// <summary>The agent's telemetry goes to lgtm (Tempo, Prometheus, Loki) rather than to the Aspire dashboard.</summary>
     public void SendAgentTelemetryTo(EndpointReference lgtmOtlpGrpc) => Lgtm = lgtmOtlpGrpc;
 
-    /// <summary>Lab19:Instrumentation, in any case; null for a value that names no mode (<see cref="LabSettings.Validate"/> reports it).</summary>
+    /// <summary>Lab19:Instrumentation other than auto, in any case; null for a value that names no mode (<see cref="LabSettings.Validate"/> reports it).</summary>
     internal static InstrumentationMode? ParseMode(string? value) => value?.Trim().ToLowerInvariant() switch
     {
-        null or "" or "ebpf" => InstrumentationMode.Ebpf,
+        "ebpf" => InstrumentationMode.Ebpf,
         "agent" => InstrumentationMode.Agent,
         "hybrid" => InstrumentationMode.Hybrid,
         _ => null,
     };
 
-    internal static LabInstrumentation From(LabSettings lab) =>
-        new(ParseMode(lab.Validate().Instrumentation)!.Value, lab.Agent.OtlpEndpoint, lab.Agent.OtlpProtocol);
+    /// <summary>The instrumentation the plan chose for this host (auto resolved), with the agent's destination from <paramref name="lab"/>.</summary>
+    internal static LabInstrumentation From(InstrumentationMode mode, LabSettings lab) => new(mode, lab.Agent.OtlpEndpoint, lab.Agent.OtlpProtocol);
 }

@@ -24,7 +24,7 @@ public static class LgtmResourceBuilderExtensions
             .WithUrlForEndpoint(GrafanaEndpoint, u => u.DisplayText = "Grafana")
             .WithUrlForEndpoint(OtlpGrpcEndpoint, u => u.DisplayLocation = UrlDisplayLocation.DetailsOnly)
             .WithUrlForEndpoint(OtlpHttpEndpoint, u => u.DisplayLocation = UrlDisplayLocation.DetailsOnly);
-        return lgtm.WithUrl($"{lgtm.GetEndpoint(GrafanaEndpoint)}{DashboardPath}", "Lab19 · Beyla RED metrics");
+        return lgtm.WithUrl($"{lgtm.GetEndpoint(GrafanaEndpoint)}{DashboardPath}", "Lab19 · RED metrics");
     }
 
     /// <summary>Provisions the lab's own Grafana dashboards (a provider YAML plus JSON files) from <paramref name="directory"/>, read-only.</summary>

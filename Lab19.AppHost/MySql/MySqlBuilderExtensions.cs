@@ -2,7 +2,6 @@ using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Utils;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
-using MySqlConnector;
 
 namespace Aspire.Hosting;
 
@@ -23,17 +22,8 @@ public static class MySqlBuilderExtensions
         string? connectionString = null;
         builder.Eventing.Subscribe<ConnectionStringAvailableEvent>(server, async (_, ct) =>
             connectionString = await server.ConnectionStringExpression.GetValueAsync(ct));
-        builder.Eventing.Subscribe<ResourceReadyEvent>(server, async (_, ct) =>
-        {
-            await using var connection = new MySqlConnection(connectionString);
-            await connection.OpenAsync(ct);
-            foreach (var database in server.Databases)
-            {
-                await using var create = connection.CreateCommand();
-                create.CommandText = $"CREATE DATABASE IF NOT EXISTS {new MySqlCommandBuilder().QuoteIdentifier(database.DatabaseName)};";
-                await create.ExecuteNonQueryAsync(ct);
-            }
-        });
+        builder.Eventing.Subscribe<ResourceReadyEvent>(server, (_, ct) =>
+            MySqlPingHealthCheck.CreateDatabasesAsync(connectionString!, server.Databases.Select(d => d.DatabaseName), ct));
 
         var healthCheckKey = $"{name}_check";
         builder.Services.AddHealthChecks().Add(new HealthCheckRegistration(
@@ -65,26 +55,4 @@ public static class MySqlBuilderExtensions
 
     public static IResourceBuilder<MySqlServerResource> WithDataVolume(this IResourceBuilder<MySqlServerResource> builder, string? name = null) =>
         builder.WithVolume(name ?? VolumeNameGenerator.Generate(builder, "data"), "/var/lib/mysql");
-
-    /// <summary>Healthy when a MySqlConnector connection opens and answers a ping (no maintained health-check package targets MySqlConnector 2.x).</summary>
-    private sealed class MySqlPingHealthCheck(Func<string?> connectionString) : IHealthCheck
-    {
-        public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
-        {
-            if (connectionString() is not { } cs)
-            {
-                return HealthCheckResult.Unhealthy("The connection string is not known yet.");
-            }
-            try
-            {
-                await using var connection = new MySqlConnection(cs);
-                await connection.OpenAsync(cancellationToken);
-                return await connection.PingAsync(cancellationToken) ? HealthCheckResult.Healthy() : HealthCheckResult.Unhealthy("No answer to ping.");
-            }
-            catch (MySqlException e)
-            {
-                return HealthCheckResult.Unhealthy(e.Message, e);
-            }
-        }
-    }
 }

@@ -51,7 +51,7 @@ public static partial class BeylaPreflight
             return
             [
                 new(Docker, CheckStatus.Fail, $"Docker Engine not reachable ({why})",
-                    "start it (e.g. `sudo systemctl start docker`) and check `docker info`; without Docker only --Lab19:Observability:Enabled=false with existing databases runs"),
+                    "start it (e.g. `sudo systemctl start docker`) and check `docker info`; without Docker the lab runs the databases from this host's server binaries and the runtime agent instead of Beyla"),
                 new(DockerRootful, CheckStatus.Skipped, "Rootful Docker: not checked (no Docker Engine answered)"),
                 new(DockerEngine, CheckStatus.Skipped, "Docker on this host's kernel: not checked (no Docker Engine answered)"),
             ];

@@ -8,11 +8,22 @@ public interface IHostProbe
 {
     bool IsLinux { get; }
 
+    bool IsMacOS { get; }
+
+    /// <summary>Whether the AppHost runs as root (PostgreSQL then needs another account to run as).</summary>
+    bool IsRoot { get; }
+
     /// <summary>Whether a file or directory exists (it may still be unreadable).</summary>
     bool Exists(string path);
 
     /// <summary>The file's text, or null when it is missing or cannot be read.</summary>
     string? ReadText(string path);
+
+    /// <summary>The directories directly inside <paramref name="path"/> (none when it is missing or unreadable).</summary>
+    IReadOnlyList<string> ListDirectories(string path);
+
+    /// <summary>An environment variable of the AppHost's process (PATH, for example).</summary>
+    string? GetEnvironmentVariable(string name);
 
     /// <summary>Runs a command to completion; a command that cannot start or outlives <paramref name="timeout"/> gives exit code -1.</summary>
     Task<CommandResult> RunAsync(string command, IReadOnlyList<string> args, TimeSpan timeout, CancellationToken cancellationToken);
@@ -25,7 +36,25 @@ public sealed class HostProbe : IHostProbe
 {
     public bool IsLinux => OperatingSystem.IsLinux();
 
+    public bool IsMacOS => OperatingSystem.IsMacOS();
+
+    public bool IsRoot => Environment.IsPrivilegedProcess && !OperatingSystem.IsWindows();
+
     public bool Exists(string path) => File.Exists(path) || Directory.Exists(path);
+
+    public IReadOnlyList<string> ListDirectories(string path)
+    {
+        try
+        {
+            return Directory.Exists(path) ? Directory.GetDirectories(path) : [];
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return [];
+        }
+    }
+
+    public string? GetEnvironmentVariable(string name) => Environment.GetEnvironmentVariable(name);
 
     public string? ReadText(string path)
     {

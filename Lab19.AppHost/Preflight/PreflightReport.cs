@@ -22,9 +22,9 @@ public sealed record PreflightCheck(string Name, CheckStatus Status, string Deta
 /// <summary>What the eBPF part of the lab needs from this host, check by check.</summary>
 public sealed record PreflightReport(IReadOnlyList<PreflightCheck> Checks)
 {
-    /// <summary>What to run instead where Beyla cannot run.</summary>
+    /// <summary>What the lab does instead where Beyla cannot run.</summary>
     public const string Alternatives =
-        "run the lab with --Lab19:Instrumentation=agent (a runtime agent instead of eBPF) or --Lab19:Observability:Enabled=false";
+        "the lab's default (Lab19:Instrumentation=auto) runs the runtime agent in the services instead";
 
     public bool CanRunBeyla => Checks.All(c => c.Status != CheckStatus.Fail);
 

@@ -39,9 +39,10 @@ public static class AppModel
     /// <summary>The resources' environment as a run would give it, every endpoint allocated on localhost (nothing is started).</summary>
     public static async Task<Dictionary<string, Dictionary<string, string>>> RunEnvironmentsAsync(IDistributedApplicationTestingBuilder builder, params string[] names)
     {
+        var unfixed = 40000; // endpoints whose ports the orchestrator would choose (the local database servers') get ports of their own
         foreach (var endpoint in builder.Resources.SelectMany(r => r.Annotations.OfType<EndpointAnnotation>()))
         {
-            endpoint.AllocatedEndpoint = new AllocatedEndpoint(endpoint, "localhost", endpoint.Port ?? endpoint.TargetPort!.Value);
+            endpoint.AllocatedEndpoint = new AllocatedEndpoint(endpoint, "localhost", endpoint.Port ?? endpoint.TargetPort ?? unfixed++);
         }
         await using var services = builder.Services.BuildServiceProvider();
         var context = new DistributedApplicationExecutionContext(new DistributedApplicationExecutionContextOptions(DistributedApplicationOperation.Run) { Services = services });

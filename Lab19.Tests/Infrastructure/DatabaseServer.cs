@@ -7,11 +7,11 @@ using System.Net.Sockets;
 namespace Lab19.Tests.Infrastructure;
 
 /// <summary>
-/// A private database server for the tests: Debian's PostgreSQL or MariaDB binaries in a temporary data directory on a free
-/// loopback port (<see cref="LocalPostgres"/>, <see cref="LocalMariaDb"/>), or, where those are not installed, a Docker container
-/// (<see cref="DockerDatabase"/>). Tests can stop and start it to simulate an outage.
+/// A private database server for the tests: the host's PostgreSQL or MariaDB binaries in a temporary data directory on a free
+/// loopback port, run by the AppHost's own code for local servers (<see cref="LocalDatabaseServer"/>), or, where those are not
+/// installed, a Docker container (<see cref="DockerDatabase"/>). Tests can stop and start it to simulate an outage.
 /// </summary>
-// Hand-written in place of Testcontainers: it runs the servers from Debian's binaries where no image can be pulled.
+// Hand-written in place of Testcontainers: it runs the servers from the host's binaries where no image can be pulled.
 public abstract class DatabaseServer : IAsyncDisposable
 {
     /// <summary>How often a first start tries a new port when another process took the chosen one before the server bound it.</summary>
@@ -129,17 +129,15 @@ public abstract class DatabaseServer : IAsyncDisposable
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    /// <summary>PostgreSQL from Debian's binaries if installed, else a Docker container, else a clear failure.</summary>
+    /// <summary>PostgreSQL from the host's binaries if installed, else a Docker container, else a clear failure.</summary>
     public static DatabaseServer PostgreSql(string name) =>
-        LocalPostgres.FindBinaries() is { } bin ? new LocalPostgres(name, bin)
-        : Docker.IsAvailable() ? new DockerDatabase(name, DockerDatabase.Kind.Postgres)
-        : throw Missing("PostgreSQL");
+        LocalDatabaseServer.FromHostPostgreSql(name)
+        ?? (Docker.IsAvailable() ? new DockerDatabase(name, DockerDatabase.Kind.Postgres) : throw Missing("PostgreSQL"));
 
-    /// <summary>MariaDB from Debian's binaries if installed, else a MySQL container, else a clear failure.</summary>
+    /// <summary>MariaDB (or MySQL) from the host's binaries if installed, else a MySQL container, else a clear failure.</summary>
     public static DatabaseServer MySql(string name) =>
-        File.Exists(LocalMariaDb.Server) ? new LocalMariaDb(name)
-        : Docker.IsAvailable() ? new DockerDatabase(name, DockerDatabase.Kind.MySql)
-        : throw Missing("MariaDB/MySQL");
+        LocalDatabaseServer.FromHostMySql(name)
+        ?? (Docker.IsAvailable() ? new DockerDatabase(name, DockerDatabase.Kind.MySql) : throw Missing("MariaDB/MySQL"));
 
     private static InvalidOperationException Missing(string what) => new(
         $"The tests need a real {what} server. Install the server binaries (Debian/Ubuntu: sudo apt-get install -y postgresql mariadb-server) " +

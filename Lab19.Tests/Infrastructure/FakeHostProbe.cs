@@ -20,6 +20,13 @@ public sealed class FakeHostProbe : IHostProbe
     };
 
     public bool IsLinux { get; init; } = true;
+    public bool IsMacOS { get; init; }
+    public bool IsRoot { get; init; }
+
+    /// <summary>directory → the directories in it (for the search of database server binaries).</summary>
+    public Dictionary<string, string[]> Directories { get; } = [];
+
+    public Dictionary<string, string> Environment { get; } = new() { ["PATH"] = "/usr/local/bin:/usr/bin:/bin" };
     public CommandResult Docker { get; set; } = new(0, DockerInfo(), "");
     public List<string> Commands { get; } = [];
     public List<string> Reads { get; } = [];
@@ -28,6 +35,21 @@ public sealed class FakeHostProbe : IHostProbe
     {
         Reads.Add(path);
         return Files.ContainsKey(path);
+    }
+
+    public IReadOnlyList<string> ListDirectories(string path) => Directories.GetValueOrDefault(path) ?? [];
+
+    public string? GetEnvironmentVariable(string name) => Environment.GetValueOrDefault(name);
+
+    /// <summary>Debian's PostgreSQL 15 and MariaDB packages, as installed.</summary>
+    public FakeHostProbe WithDatabaseServers()
+    {
+        Directories["/usr/lib/postgresql"] = ["/usr/lib/postgresql/15"];
+        foreach (var file in new[] { "/usr/lib/postgresql/15/bin/postgres", "/usr/lib/postgresql/15/bin/initdb", "/usr/sbin/mariadbd", "/usr/bin/mariadb-install-db" })
+        {
+            Files[file] = "";
+        }
+        return this;
     }
 
     public string? ReadText(string path)

@@ -44,7 +44,10 @@ public sealed class LabApp : IAsyncDisposable
         int userServicePort = DatabaseServer.FreePort(), pointServicePort = DatabaseServer.FreePort();
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Lab19_AppHost>(
             [
+                // The services as they are (no agent, no Beyla) unless a test asks otherwise, on every host: nothing is probed.
                 "--Lab19:Observability:Enabled=false",
+                "--Lab19:Preflight:Enabled=false",
+                "--Lab19:Instrumentation=ebpf",
                 $"--Lab19:UserServicePort={userServicePort}",
                 $"--Lab19:PointServicePort={pointServicePort}",
                 $"--ConnectionStrings:userdb={userDb}",

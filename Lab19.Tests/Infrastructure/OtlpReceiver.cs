@@ -19,7 +19,8 @@ public sealed record OtlpSpan(string Service, string Scope, string TraceId, stri
     public string? Attribute(string key) => Attributes.TryGetValue(key, out var value) ? Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture) : null;
 }
 
-public sealed record OtlpMetric(string Service, string Scope, string Name);
+/// <param name="Attributes">The attribute keys of its data points (histogram, sum and gauge points).</param>
+public sealed record OtlpMetric(string Service, string Scope, string Name, IReadOnlySet<string> Attributes);
 
 public sealed record OtlpLog(string Service, string Category, string Body, string TraceId);
 
@@ -124,13 +125,25 @@ public sealed class OtlpReceiver : IAsyncDisposable
             Spans.Enqueue(new OtlpSpan(service, scope, traceId, spanId, parentSpanId, name, kind, attributes, status));
         });
 
-    // ExportMetricsServiceRequest{1: ResourceMetrics{1: Resource, 2: ScopeMetrics{1: InstrumentationScope, 2: Metric{1: name}}}}
+    // ExportMetricsServiceRequest{1: ResourceMetrics{1: Resource, 2: ScopeMetrics{1: InstrumentationScope, 2: Metric{1: name,
+    // 5: Gauge | 7: Sum {1: NumberDataPoint{7: attributes}}, 9: Histogram{1: HistogramDataPoint{9: attributes}}}}}}
     private void ReadMetrics(CodedInputStream request) =>
         ForEachScopeItem(request, (service, scope, metric) =>
         {
             var name = "";
-            Read(metric, (field, input) => { if (field == 1) name = input.ReadString(); else input.SkipLastField(); });
-            Metrics.Enqueue(new OtlpMetric(service, scope, name));
+            var attributes = new Dictionary<string, object>();
+            Read(metric, (field, input) =>
+            {
+                var attributesField = field switch { 5 or 7 => 7, 9 => 9, _ => 0 };
+                if (field == 1) name = input.ReadString();
+                else if (attributesField == 0) input.SkipLastField();
+                else Read(Nested(input), (f, points) =>
+                {
+                    if (f != 1) { points.SkipLastField(); return; }
+                    Read(Nested(points), (g, point) => { if (g == attributesField) AddAttribute(attributes, Nested(point)); else point.SkipLastField(); });
+                });
+            });
+            Metrics.Enqueue(new OtlpMetric(service, scope, name, attributes.Keys.ToHashSet()));
         });
 
     // ExportLogsServiceRequest{1: ResourceLogs{1: Resource, 2: ScopeLogs{1: InstrumentationScope, 2: LogRecord}}}

@@ -18,10 +18,15 @@ internal static class Processes
     /// <see cref="TimeoutException"/> (or the cancellation) is thrown.
     /// </summary>
     public static async Task<ProcessResult> ExecAsync(string file, IReadOnlyList<string> args, string? workingDirectory = null,
-        TimeSpan? timeout = null, CancellationToken cancellationToken = default)
+        TimeSpan? timeout = null, CancellationToken cancellationToken = default, IDictionary<string, string?>? environment = null)
     {
         var psi = StartInfo(file, args);
         if (workingDirectory is not null) psi.WorkingDirectory = workingDirectory;
+        if (environment is not null)
+        {
+            psi.Environment.Clear();
+            foreach (var (key, value) in environment) psi.Environment[key] = value;
+        }
         using var process = Process.Start(psi)!;
         var stdout = process.StandardOutput.ReadToEndAsync(CancellationToken.None);
         var stderr = process.StandardError.ReadToEndAsync(CancellationToken.None);
