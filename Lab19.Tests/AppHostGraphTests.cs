@@ -100,14 +100,16 @@ public class AppHostGraphTests
     }
 
     [Fact]
-    public async Task Point_service_talks_to_its_MySQL_container_in_plaintext_so_Beyla_can_read_the_SQL()
+    public async Task The_MySQL_stand_in_gives_the_connection_string_Aspire_Hosting_MySql_gives()
     {
         await using var builder = await ModelAsync();
 
-        // The expressions as the service receives them, with placeholders for the container's address and the generated password.
-        var server = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = Assert.IsType<MySqlServerResource>(Resource(builder, "point-db")).ConnectionStringExpression.ValueExpression };
-        Assert.Equal("None", server["SslMode"]);
-        Assert.Equal("True", server["AllowPublicKeyRetrieval"]);
+        // As the package writes them (src/Aspire.Hosting.MySql, MySqlServerResource and MySqlDatabaseResource): no option of the lab's own,
+        // so that replacing MySql/ with the package changes nothing. Point-service sets its own connection options (PointService/Data/).
+        var server = Assert.IsType<MySqlServerResource>(Resource(builder, "point-db"));
+        Assert.Equal("Server={point-db.bindings.tcp.host};Port={point-db.bindings.tcp.port};User ID=root;Password={point-db-password.value}", server.ConnectionStringExpression.ValueExpression);
         Assert.Equal("{point-db.connectionString};Database=pointdb", Assert.IsType<MySqlDatabaseResource>(Resource(builder, "pointdb")).ConnectionStringExpression.ValueExpression, ignoreCase: true);
+        Assert.Equal(new Dictionary<string, string> { ["pointdb"] = "pointdb" }, server.Databases);
+        Assert.Equal(["Host", "Port", "Username", "Password", "Uri", "JdbcConnectionString"], ((IResourceWithConnectionString)server).GetConnectionProperties().Select(p => p.Key));
     }
 }

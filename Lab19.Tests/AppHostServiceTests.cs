@@ -46,4 +46,30 @@ public class AppHostServiceTests
         var env = await PublishEnvironmentAsync(Resource(builder, "user-service"));
         Assert.Equal(expected, env.GetValueOrDefault(ServiceResourceBuilderExtensions.DisableActivityPropagationVariable));
     }
+
+    [Theory]
+    [InlineData(new string[0], "0.0.0.0")]
+    [InlineData(new[] { "--Lab19:Observability:Enabled=false" }, "127.0.0.1")]
+    public async Task The_services_listen_on_all_interfaces_only_when_a_container_must_reach_them(string[] args, string host)
+    {
+        // With observability on, the k6 container calls the services through the host; without it nothing outside the host needs them.
+        await using var builder = await ModelAsync(args);
+
+        foreach (var (name, env) in await RunEnvironmentsAsync(builder, "user-service", "point-service"))
+        {
+            var port = name == "user-service" ? LabSettings.DefaultUserServicePort : LabSettings.DefaultPointServicePort;
+            Assert.Equal($"http://{host}:{port}", env["ASPNETCORE_URLS"]);
+        }
+    }
+
+    [Theory]
+    [InlineData(new string[0], "text")]
+    [InlineData(new[] { "--Lab19:Beyla:TracePrinter=json" }, "json")]
+    [InlineData(new[] { "--Lab19:Beyla:TracePrinter=disabled" }, "disabled")]
+    public async Task The_trace_printer_setting_reaches_Beylas_container(string[] args, string printer)
+    {
+        await using var builder = await ModelAsync(args);
+
+        Assert.Equal(printer, (await PublishEnvironmentAsync(Resource(builder, "beyla")))["BEYLA_TRACE_PRINTER"]);
+    }
 }

@@ -101,7 +101,7 @@ public class BeylaConfigTests
         var builder = TestAppHost.CreateBuilder([]);
         var telemetry = builder.AddLgtm("telemetry-backend", grafanaPort: 3000);
         var beyla = builder.AddBeyla("beyla", Repo.PathOf("beyla", "beyla-config.yml"), privileged: true)
-            .WithOtlpExporter(telemetry.GetOtlpGrpcEndpoint());
+            .WithOtlpExporter(telemetry.Resource.OtlpGrpcEndpoint);
 
         var env = await AppModel.PublishEnvironmentAsync(beyla.Resource);
         foreach (var signal in new[] { "traces", "metrics" })

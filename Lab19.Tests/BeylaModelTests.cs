@@ -1,4 +1,3 @@
-using Lab19.AppHost.Preflight;
 using Lab19.Tests.Infrastructure;
 using static Lab19.Tests.Infrastructure.AppModel;
 
@@ -49,7 +48,7 @@ public class BeylaModelTests
             Assert.Contains($"--cap-add={capability}", args);
         }
         // Docker Engine before 23 rejects these three; SYS_ADMIN (granted above) covers them there.
-        var engine = await HostNetworkContainerResourceBuilderExtensions.EngineMajorVersionAsync();
+        var engine = await DockerCapabilities.EngineMajorVersionAsync();
         foreach (var capability in new[] { "BPF", "PERFMON", "CHECKPOINT_RESTORE" })
         {
             Assert.Equal(engine is not < 23, args.Contains($"--cap-add={capability}"));

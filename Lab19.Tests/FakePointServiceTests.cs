@@ -15,7 +15,7 @@ public class FakePointServiceFixture(SharedDatabases databases) : IAsyncLifetime
     /// <summary>More AppHost settings for this fixture's lab.</summary>
     protected virtual string[] Settings => [];
 
-    public async ValueTask InitializeAsync()
+    public virtual async ValueTask InitializeAsync()
     {
         await Fake.StartAsync();
         Lab = await LabApp.StartAsync(databases.Postgres.ConnectionString($"userdb_{DatabaseSuffix}"), databases.MariaDb.ConnectionString($"pointdb_{DatabaseSuffix}"),
@@ -28,7 +28,7 @@ public class FakePointServiceFixture(SharedDatabases databases) : IAsyncLifetime
             settings: Settings);
     }
 
-    public async ValueTask DisposeAsync()
+    public virtual async ValueTask DisposeAsync()
     {
         await Lab.DisposeAsync();
         await Fake.DisposeAsync();

@@ -1,4 +1,3 @@
-using Lab19.AppHost.Preflight;
 using Lab19.Tests.Infrastructure;
 using static Lab19.Tests.Infrastructure.AppModel;
 
@@ -96,7 +95,7 @@ public class HostPlanModelTests
 
         foreach (var env in (await RunEnvironmentsAsync(builder, "user-service", "point-service")).Values)
         {
-            Assert.Equal(LabInstrumentation.AgentPath, env["DOTNET_STARTUP_HOOKS"]);
+            Assert.Equal(RuntimeAgent.Path, env["DOTNET_STARTUP_HOOKS"]);
             Assert.Equal("http://localhost:18889", env["OTEL_EXPORTER_OTLP_ENDPOINT"]);
         }
     }

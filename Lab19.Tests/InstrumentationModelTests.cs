@@ -28,7 +28,7 @@ public class InstrumentationModelTests
             Assert.Equal(name, env["OTEL_SERVICE_NAME"]);
             if (withAgent.Contains(name))
             {
-                Assert.Equal(LabInstrumentation.AgentPath, env["DOTNET_STARTUP_HOOKS"]);
+                Assert.Equal(RuntimeAgent.Path, env["DOTNET_STARTUP_HOOKS"]);
                 // Observability is on: lgtm's OTLP gRPC receiver, not the dashboard.
                 Assert.Equal(await EndpointUrlAsync(builder, "lgtm", "otlp-grpc"), env["OTEL_EXPORTER_OTLP_ENDPOINT"]);
                 Assert.Equal("grpc", env["OTEL_EXPORTER_OTLP_PROTOCOL"]);
@@ -89,7 +89,7 @@ public class InstrumentationModelTests
     [Fact]
     public void The_AppHost_knows_where_its_build_put_the_agent_and_the_agents_dependencies_are_beside_it()
     {
-        var agent = LabInstrumentation.AgentPath;
+        var agent = RuntimeAgent.Path;
         Assert.True(File.Exists(agent), agent);
         Assert.Equal("Lab19.Agent.dll", Path.GetFileName(agent));
         Assert.True(File.Exists(Path.Combine(Path.GetDirectoryName(agent)!, "OpenTelemetry.dll")));

@@ -1,4 +1,3 @@
-using Lab19.AppHost.Preflight;
 using Lab19.Tests.Infrastructure;
 
 namespace Lab19.Tests;
@@ -152,6 +151,16 @@ public class LabPlanTests
         Assert.False(plan.Observability);
         Assert.Empty(plan.LeftOut);
         Assert.Contains(plan.Choices, c => c.Contains("Lab19:Observability:Enabled=false leaves Beyla out"));
+    }
+
+    [Fact]
+    public async Task Turning_dotnet_propagation_off_is_said_to_change_nothing_where_the_agent_runs()
+    {
+        var hybrid = await PlanAsync(Host(), new LabSettings { Instrumentation = "hybrid", DotnetTracePropagation = false });
+        Assert.Contains(hybrid.Choices, c => c.StartsWith("trace propagation: Lab19:DotnetTracePropagation=false has no effect on user-service", StringComparison.Ordinal));
+
+        var ebpf = await PlanAsync(Host(), new LabSettings { Instrumentation = "ebpf", DotnetTracePropagation = false });
+        Assert.DoesNotContain(ebpf.Choices, c => c.StartsWith("trace propagation", StringComparison.Ordinal));
     }
 
     [Fact]

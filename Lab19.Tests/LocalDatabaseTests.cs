@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using Lab19.AppHost.Preflight;
 using Lab19.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using MySqlConnector;

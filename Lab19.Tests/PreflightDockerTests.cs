@@ -1,4 +1,3 @@
-using Lab19.AppHost.Preflight;
 using Lab19.Tests.Infrastructure;
 using static Lab19.Tests.Infrastructure.FakeHostProbe;
 using static Lab19.Tests.Infrastructure.PreflightAssert;
@@ -48,12 +47,39 @@ public class PreflightDockerTests
     }
 
     [Fact]
-    public async Task A_missing_docker_CLI_or_a_hanging_daemon_is_a_Docker_failure_too()
+    public async Task A_missing_docker_CLI_or_an_answer_that_is_not_docker_info_is_a_Docker_failure_too()
     {
-        foreach (var result in new CommandResult[] { new(-1, "", "docker: No such file or directory"), new(-1, "", "docker info did not answer within 10 s"), new(0, "not json", "") })
+        foreach (var result in new CommandResult[] { new(-1, "", "docker: No such file or directory"), new(0, "not json", "") })
         {
             var report = await RunAsync(new FakeHostProbe { Docker = result });
             AssertOnlyFailure(report, BeylaPreflight.Docker);
+        }
+    }
+
+    [Fact]
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+    public async Task A_docker_CLI_that_never_answers_is_killed_at_the_probes_timeout_and_counts_as_no_Docker()
+    {
+        // A real process that hangs as a docker CLI does when its daemon accepts the connection but never answers.
+        var dir = Directory.CreateTempSubdirectory("lab19-hanging-docker-");
+        var pidFile = Path.Combine(dir.FullName, "pid");
+        var docker = Path.Combine(dir.FullName, "docker");
+        await File.WriteAllTextAsync(docker, $"#!/bin/sh\necho $$ > '{pidFile}'\nexec sleep 120\n", TestContext.Current.CancellationToken);
+        File.SetUnixFileMode(docker, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var timeout = TimeSpan.FromSeconds(2);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        try
+        {
+            var report = await RunAsync(new FakeHostProbe { DockerCommand = (args, ct) => new HostProbe().RunAsync(docker, args, timeout, ct) });
+
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), $"the preflight waited {clock.Elapsed} for a probe with a {timeout} limit");
+            Assert.Contains("did not answer within 2 s", AssertOnlyFailure(report, BeylaPreflight.Docker).Detail);
+            var pid = int.Parse((await File.ReadAllTextAsync(pidFile, TestContext.Current.CancellationToken)).Trim(), System.Globalization.CultureInfo.InvariantCulture);
+            Assert.False(Directory.Exists($"/proc/{pid}"), $"the hung docker CLI (pid {pid}) was not killed");
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
         }
     }
 

@@ -1,4 +1,3 @@
-using Lab19.AppHost.Preflight;
 using Lab19.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 

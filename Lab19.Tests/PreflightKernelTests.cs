@@ -1,4 +1,3 @@
-using Lab19.AppHost.Preflight;
 using Lab19.Tests.Infrastructure;
 using static Lab19.Tests.Infrastructure.FakeHostProbe;
 using static Lab19.Tests.Infrastructure.PreflightAssert;

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
-using Lab19.AppHost.Preflight;
 
 namespace Lab19.AppHost;
 

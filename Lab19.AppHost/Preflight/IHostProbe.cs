@@ -1,10 +1,10 @@
 using System.ComponentModel;
 using System.Diagnostics;
 
-namespace Lab19.AppHost.Preflight;
+namespace Lab19.AppHost;
 
 /// <summary>Where the preflight reads its facts: <see cref="HostProbe"/> reads this host, tests pass fakes.</summary>
-public interface IHostProbe
+internal interface IHostProbe
 {
     bool IsLinux { get; }
 
@@ -29,10 +29,10 @@ public interface IHostProbe
     Task<CommandResult> RunAsync(string command, IReadOnlyList<string> args, TimeSpan timeout, CancellationToken cancellationToken);
 }
 
-public sealed record CommandResult(int ExitCode, string StandardOutput, string StandardError);
+internal sealed record CommandResult(int ExitCode, string StandardOutput, string StandardError);
 
 /// <summary>The real host.</summary>
-public sealed class HostProbe : IHostProbe
+internal sealed class HostProbe : IHostProbe
 {
     public bool IsLinux => OperatingSystem.IsLinux();
 

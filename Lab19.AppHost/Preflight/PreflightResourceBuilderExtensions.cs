@@ -1,8 +1,7 @@
-using Lab19.AppHost.Preflight;
 
 namespace Lab19.AppHost;
 
-public static class PreflightResourceBuilderExtensions
+internal static class PreflightResourceBuilderExtensions
 {
     /// <summary>`dotnet run --project Lab19.AppHost -- --preflight`: print the report, start nothing.</summary>
     public const string Flag = "--preflight";

@@ -127,16 +127,22 @@ public sealed class LabApp : IAsyncDisposable
         await WaitHealthyAsync(resource);
     }
 
+    /// <summary>The pid of a service's own process (DCP starts a project through `dotnet run`, whose pid the resource shows: the service is its child).</summary>
+    public int ServiceProcessId(string resource)
+    {
+        Assert.True(App.ResourceNotifications.TryGetCurrentState(resource, out var state), $"{resource} has no state");
+        var launcher = Convert.ToInt32(state.Snapshot.Properties.Single(p => p.Name == "executable.pid").Value);
+        return Assert.Single(ChildrenOf(launcher));
+    }
+
     /// <summary>
     /// Kills <paramref name="resource"/>'s process outright (SIGKILL: no graceful shutdown, requests in flight are cut off), as a crash
     /// would, and waits until the AppHost has seen it end. Linux only (reads /proc).
     /// </summary>
     public async Task KillResourceProcessAsync(string resource)
     {
-        Assert.True(App.ResourceNotifications.TryGetCurrentState(resource, out var state), $"{resource} has no state");
-        var launcher = Convert.ToInt32(state.Snapshot.Properties.Single(p => p.Name == "executable.pid").Value);
-        // DCP starts a project through `dotnet run`, whose pid the resource shows: the service is its child (killing the launcher would orphan it).
-        var pid = Assert.Single(ChildrenOf(launcher));
+        // The service's own process: killing `dotnet run`, whose pid the resource shows, would orphan it.
+        var pid = ServiceProcessId(resource);
         using (var process = System.Diagnostics.Process.GetProcessById(pid))
         {
             process.Kill();

@@ -1,5 +1,4 @@
 // LocalServers: whether the host has the PostgreSQL and MariaDB/MySQL server binaries the AppHost's local mode runs.
-using Lab19.AppHost.Preflight;
 
 namespace Lab19.Tests.Infrastructure;
 
