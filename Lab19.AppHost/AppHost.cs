@@ -2,7 +2,7 @@
 using Lab19.AppHost;
 
 // `-- --preflight`: report what this host offers the lab and how a plain run would use it; start nothing (exit code 1 where Beyla cannot run).
-if (args.Contains(PreflightResourceBuilderExtensions.Flag)) return await PreflightResourceBuilderExtensions.PrintPreflightAsync(Console.Out);
+if (args.Contains(PreflightCommand.Flag)) return await PreflightCommand.PrintAsync(Console.Out);
 
 var builder = DistributedApplication.CreateBuilder(args);
 

@@ -23,7 +23,7 @@ public class PreflightDockerTests
         Assert.Equal(["docker info --format {{json .}}"], host.Commands);
 
         var output = new StringWriter();
-        Assert.Equal(0, await PreflightResourceBuilderExtensions.PrintPreflightAsync(output, new FakeHostProbe()));
+        Assert.Equal(0, await PreflightCommand.PrintAsync(output, new FakeHostProbe()));
         var lines = output.ToString().TrimEnd().Split('\n');
         Assert.Equal("This host can run Beyla (eBPF).", lines[report.Checks.Count + 1]);
         // then how a plain run would use this host

@@ -102,7 +102,7 @@ public class PreflightKernelTests
         Assert.Empty(host.Reads);
 
         var output = new StringWriter();
-        Assert.Equal(1, await PreflightResourceBuilderExtensions.PrintPreflightAsync(output, host));
+        Assert.Equal(1, await PreflightCommand.PrintAsync(output, host));
         // Docker Desktop answers, so the databases and lgtm run in containers, and the runtime agent takes Beyla's place.
         Assert.Contains("userdb: a container", output.ToString());
         Assert.Contains("instrumentation: the runtime agent in both services instead of Beyla", output.ToString());

@@ -1,4 +1,3 @@
-
 namespace Lab19.AppHost;
 
 /// <summary>

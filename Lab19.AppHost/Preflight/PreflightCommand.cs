@@ -1,7 +1,7 @@
-
 namespace Lab19.AppHost;
 
-internal static class PreflightResourceBuilderExtensions
+/// <summary>`-- --preflight`: what this host offers the lab and how a plain run would use it, printed; nothing started.</summary>
+internal static class PreflightCommand
 {
     /// <summary>`dotnet run --project Lab19.AppHost -- --preflight`: print the report, start nothing.</summary>
     public const string Flag = "--preflight";
@@ -10,7 +10,7 @@ internal static class PreflightResourceBuilderExtensions
     /// Prints the full report and how a plain `dotnet run` (default settings) would run the lab on this host; the exit code is 0 where
     /// Beyla can run, 1 where it cannot.
     /// </summary>
-    public static async Task<int> PrintPreflightAsync(TextWriter output, IHostProbe? probe = null)
+    public static async Task<int> PrintAsync(TextWriter output, IHostProbe? probe = null)
     {
         var facts = await HostFacts.ProbeAsync(probe ?? HostProbes.Current, runPreflight: true);
         var report = facts.Preflight!;
