@@ -132,7 +132,7 @@ public sealed class LabApp : IAsyncDisposable
     {
         Assert.True(App.ResourceNotifications.TryGetCurrentState(resource, out var state), $"{resource} has no state");
         var launcher = Convert.ToInt32(state.Snapshot.Properties.Single(p => p.Name == "executable.pid").Value);
-        return Assert.Single(ChildrenOf(launcher));
+        return Assert.Single(Processes.ChildrenOf(launcher));
     }
 
     /// <summary>
@@ -149,26 +149,6 @@ public sealed class LabApp : IAsyncDisposable
             await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
         }
         await App.ResourceNotifications.WaitForResourceAsync(resource, KnownResourceStates.TerminalStates).WaitAsync(TimeSpan.FromSeconds(60));
-    }
-
-    private static IEnumerable<int> ChildrenOf(int parent) =>
-        Directory.EnumerateDirectories("/proc")
-            .Select(dir => int.TryParse(Path.GetFileName(dir), out var pid) ? pid : 0)
-            .Where(pid => pid > 0 && ParentOf(pid) == parent)
-            .ToList();
-
-    private static int? ParentOf(int pid)
-    {
-        try
-        {
-            // /proc/<pid>/stat: "pid (comm) state ppid ...", where comm may itself contain spaces and parentheses
-            var stat = File.ReadAllText($"/proc/{pid}/stat");
-            return int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[1]);
-        }
-        catch (IOException)
-        {
-            return null; // the process ended while the list was read
-        }
     }
 
     public async ValueTask DisposeAsync()
