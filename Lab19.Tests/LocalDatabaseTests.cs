@@ -178,7 +178,7 @@ public sealed class LocalDatabaseTests : IDisposable
         // A crashed run: its servers still run, and the AppHost that owned them is gone.
         var directory = Path.Combine(_root.FullName, "user-db");
         var leftover = await StartLeftoverAsync(directory);
-        OwnedBy(directory, pid: 1, startTicks: 0);
+        OwnedBy(directory, new LabOwner(1, 0, "crashed")); // pid 1 runs, but has another start time: not that AppHost
 
         await using var run = await StartHealthyAsync(Graph());
         var app = run.App;
@@ -197,7 +197,7 @@ public sealed class LocalDatabaseTests : IDisposable
         var directory = Path.Combine(_root.FullName, "user-db");
         var server = await StartLeftoverAsync(directory);
         using var otherAppHost = Process.Start("sleep", "300");
-        OwnedBy(directory, otherAppHost.Id, otherAppHost.StartTime.ToUniversalTime().Ticks / TimeSpan.TicksPerSecond);
+        OwnedBy(directory, new LabOwner(otherAppHost.Id, otherAppHost.StartTime.ToUniversalTime().Ticks / TimeSpan.TicksPerSecond, "other"));
         try
         {
             await using var run = await StartAsync(Graph());
@@ -226,8 +226,7 @@ public sealed class LocalDatabaseTests : IDisposable
         return Process.GetProcessById(pid);
     }
 
-    private static void OwnedBy(string directory, int pid, long startTicks) =>
-        File.WriteAllText(Path.Combine(directory, "owner"), string.Create(CultureInfo.InvariantCulture, $"{pid} {startTicks}"));
+    private static void OwnedBy(string directory, LabOwner owner) => owner.WriteTo(directory);
 
     private static bool ProcessRuns(int pid)
     {

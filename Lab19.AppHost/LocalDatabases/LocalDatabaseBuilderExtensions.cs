@@ -152,7 +152,7 @@ internal static class LocalDatabaseBuilderExtensions
                 {
                     var binaries = BinariesOf(resource);
                     var directory = Directory();
-                    if (await binaries.ClaimAsync(directory, ct) is { } leftover)
+                    if (await binaries.ClaimAsync(directory, resource.Owner, ct) is { } leftover)
                     {
                         logger.LogWarning("Stopped the server (pid {Pid}) that an earlier run of the lab left running on {Directory}.", leftover, directory);
                     }
