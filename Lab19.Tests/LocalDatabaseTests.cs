@@ -154,6 +154,24 @@ public sealed class LocalDatabaseTests : IDisposable
     }
 
     [Fact]
+    public async Task A_services_account_has_its_database_and_nothing_else()
+    {
+        LocalServers.SkipUnlessInstalled();
+        var builder = TestAppHost.CreateBuilder([]);
+        builder.AddLocalMySql("point-db").WithDataDirectory(Path.Combine(_root.FullName, "point-db")).AddDatabase("pointdb").AddAccount("point-service-account", "point_service");
+        await using var run = await StartAsync(builder);
+        await run.App.ResourceNotifications.WaitForResourceHealthyAsync("point-service-account", Ct).WaitAsync(Timeout, Ct);
+
+        await using var account = new MySqlConnection(await ConnectionStringAsync(run.App, "point-service-account"));
+        await account.OpenAsync(Ct);
+        Assert.Equal("point_service", new MySqlConnectionStringBuilder(account.ConnectionString).UserID);
+        await new MySqlCommand("CREATE TABLE kept (id int); INSERT INTO kept VALUES (1)", account).ExecuteNonQueryAsync(Ct);
+        var denied = await Assert.ThrowsAsync<MySqlException>(() => new MySqlCommand("SELECT COUNT(*) FROM mysql.user", account).ExecuteScalarAsync(Ct));
+        Assert.Equal(MySqlErrorCode.TableAccessDenied, denied.ErrorCode);
+        await Assert.ThrowsAsync<MySqlException>(() => new MySqlCommand("CREATE DATABASE elsewhere", account).ExecuteNonQueryAsync(Ct));
+    }
+
+    [Fact]
     public async Task A_new_password_parameter_is_accepted_by_data_made_with_the_old_one()
     {
         LocalServers.SkipUnlessInstalled();
