@@ -14,6 +14,7 @@ public static class PointsDatabase
         var connectionString = ConnectionString(builder.Configuration.GetConnectionString("pointdb")
             ?? throw new InvalidOperationException("Connection string 'pointdb' is missing."));
 
+        // AddDbContextPool, not Aspire's client integration: Aspire.Pomelo.EntityFrameworkCore.MySql is not on the lab's package source.
         builder.Services.AddDbContextPool<PointsDbContext>(o => o.UsePointsDatabase(connectionString));
         builder.AddDatabaseMigrator<PointsDbContext>(PointsSeed.SeedAsync);
         builder.Services.AddHostedService<IdempotencyKeyCleanup>();
