@@ -6,13 +6,16 @@ namespace Lab19.Tests;
 /// <summary>The lab in agent mode (observability off), both services reporting to the tests' own OTLP receiver.</summary>
 public sealed class AgentLabFixture(SharedDatabases databases) : IAsyncLifetime
 {
+    public const string UserDb = "userdb_agent";
+
     public OtlpReceiver Receiver { get; } = new();
     public LabApp Lab { get; private set; } = null!;
+    public SharedDatabases Databases => databases;
 
     public async ValueTask InitializeAsync()
     {
         await Receiver.StartAsync();
-        Lab = await LabApp.StartAsync(databases.Postgres.ConnectionString("userdb_agent"), databases.MariaDb.ConnectionString("pointdb_agent"),
+        Lab = await LabApp.StartAsync(databases.Postgres.ConnectionString(UserDb), databases.MariaDb.ConnectionString("pointdb_agent"),
             settings: ["--Lab19:Instrumentation=agent", $"--Lab19:Agent:OtlpEndpoint={Receiver.Endpoint}", "--Lab19:Agent:OtlpProtocol=http/protobuf"]);
     }
 
@@ -124,10 +127,13 @@ public class AgentTraceTests(AgentLabFixture fixture)
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
 
         var (rejectedTrace, rejectedParentId, rejectedParent) = Traceparent();
+        const string users = "SELECT COUNT(*) + COALESCE(MAX(id), 0) FROM users"; // a stored row adds to both
+        var before = await DataSnapshot.ScalarAsync(fixture.Databases, LabDatabase.Users, AgentLabFixture.UserDb, users);
         using var reject = Http.Request(HttpMethod.Post, "/api/v1/users", Http.Json(new { name = "", email = "not-an-address" }));
         reject.Headers.Add("traceparent", rejectedParent);
         using var rejected = await fixture.Lab.Users.SendAsync(reject, TestContext.Current.CancellationToken);
         await Http.AssertProblemAsync(rejected, HttpStatusCode.BadRequest);
+        Assert.Equal(before, await DataSnapshot.ScalarAsync(fixture.Databases, LabDatabase.Users, AgentLabFixture.UserDb, users));
 
         await OtlpReceiver.WaitUntilAsync(() => Trace(createdTrace).Any(s => IsServer(s, "user-service")) && Trace(rejectedTrace).Any(s => IsServer(s, "user-service")),
             "the server spans of both POSTs");

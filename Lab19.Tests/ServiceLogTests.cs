@@ -1,6 +1,6 @@
+using System.Data.Common;
 using Lab19.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
-using MySqlConnector;
 
 namespace Lab19.Tests;
 
@@ -8,25 +8,30 @@ namespace Lab19.Tests;
 [Collection(LabCollection.Name)]
 public class ServiceLogTests(LabFixture fixture)
 {
-    [Fact]
-    public async Task The_point_service_log_names_its_database_target_without_the_password()
+    [Theory]
+    [InlineData("point-service", LabFixture.PointDb)]
+    [InlineData("user-service", LabFixture.UserDb)]
+    public async Task A_service_log_names_its_database_target_without_the_password(string service, string database)
     {
-        var password = new MySqlConnectionStringBuilder(fixture.Databases.MariaDb.ConnectionString(LabFixture.PointDb)).Password;
-        Assert.False(string.IsNullOrEmpty(password));
+        var server = service == "point-service" ? fixture.Databases.MariaDb : fixture.Databases.Postgres;
+        var password = (string)new DbConnectionStringBuilder { ConnectionString = server.ConnectionString(database) }["Password"];
+        Assert.False(string.IsNullOrEmpty(password), "the test database has no password, so this test would prove nothing");
 
         // provoke some logging of failures too: a bad request and a 404
-        await fixture.Lab.Points.GetAsync("/api/v1/points/user/abc", TestContext.Current.CancellationToken);
+        var client = service == "point-service" ? fixture.Lab.Points : fixture.Lab.Users;
+        await client.GetAsync(service == "point-service" ? "/api/v1/points/user/abc" : "/api/v1/users/abc", TestContext.Current.CancellationToken);
 
         var logs = fixture.Lab.App.Services.GetRequiredService<ResourceLoggerService>();
+        var target = $"database {database} on "; // followed by the server: "127.0.0.1", or Npgsql's "tcp://127.0.0.1:port"
         var lines = new List<string>();
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
         cts.CancelAfter(TimeSpan.FromSeconds(15));
         try
         {
-            await foreach (var batch in logs.WatchAsync(fixture.Lab.App.Services.GetRequiredService<DistributedApplicationModel>().Resources.Single(r => r.Name == "point-service")).WithCancellation(cts.Token))
+            await foreach (var batch in logs.WatchAsync(fixture.Lab.App.Services.GetRequiredService<DistributedApplicationModel>().Resources.Single(r => r.Name == service)).WithCancellation(cts.Token))
             {
                 lines.AddRange(batch.Select(l => l.Content));
-                if (lines.Any(l => l.Contains("database pointdb on 127.0.0.1"))) break;
+                if (lines.Any(l => l.Contains(target))) break;
             }
         }
         catch (OperationCanceledException) when (!TestContext.Current.CancellationToken.IsCancellationRequested)
@@ -34,7 +39,7 @@ public class ServiceLogTests(LabFixture fixture)
             // the assertion below reports what was seen
         }
 
-        Assert.Contains(lines, l => l.Contains("database pointdb on 127.0.0.1"));
+        Assert.Contains("127.0.0.1", Assert.Single(lines, l => l.Contains(target)));
         Assert.DoesNotContain(lines, l => l.Contains(password));
     }
 }

@@ -100,6 +100,56 @@ public class StrictInputTests(LabFixture fixture)
     }
 
     [Theory]
+    [InlineData("points", false)]
+    [InlineData("points", true)]
+    [InlineData("users", false)]
+    [InlineData("users", true)]
+    public async Task A_body_over_64_KiB_is_413_problem_details_and_stores_nothing_with_or_without_a_content_length(string service, bool chunked)
+    {
+        var body = Padded(service, Microsoft.Extensions.Hosting.Extensions.MaxRequestBodyBytes + 1);
+        // Without a Content-Length (chunked), the limit is found while the body is read, not from the header.
+        HttpContent content = chunked ? new ChunkedContent(body) : new ByteArrayContent(body);
+        content.Headers.ContentType = new("application/json");
+
+        var problem = await AssertRejectedAsync(service, content, HttpStatusCode.RequestEntityTooLarge);
+        Assert.Equal(chunked, content.Headers.ContentLength is null);
+        Assert.False(string.IsNullOrWhiteSpace(problem.GetProperty("title").GetString()));
+    }
+
+    [Theory]
+    [InlineData("points", "reason")]
+    [InlineData("users", "name")]
+    public async Task A_body_of_64_KiB_is_read_its_long_text_a_400_naming_the_field(string service, string field)
+    {
+        var body = Padded(service, Microsoft.Extensions.Hosting.Extensions.MaxRequestBodyBytes);
+        var problem = await AssertRejectedAsync(service, new ByteArrayContent(body) { Headers = { ContentType = new("application/json") } }, HttpStatusCode.BadRequest);
+        Assert.True(problem.GetProperty("errors").TryGetProperty(field, out _), problem.ToString());
+    }
+
+    /// <summary>A body sent without a Content-Length, in chunks.</summary>
+    private sealed class ChunkedContent(byte[] body) : HttpContent
+    {
+        protected override Task SerializeToStreamAsync(Stream stream, TransportContext? context) => stream.WriteAsync(body).AsTask();
+
+        protected override bool TryComputeLength(out long length)
+        {
+            length = 0;
+            return false;
+        }
+    }
+
+    /// <summary>A valid request of exactly <paramref name="size"/> bytes but for its text field (a reason or name), padded to that size.</summary>
+    private static byte[] Padded(string service, long size)
+    {
+        var shell = service == "users"
+            ? $$"""{"name":"{0}","email":"{{Guid.NewGuid():N}}@tests.lab19.local"}"""
+            : $$"""{"userId":{{Random.Shared.Next(1_000_000, int.MaxValue)}},"points":3,"reason":"{0}"}""";
+        var json = shell.Replace("{0}", new string('x', (int)size - (shell.Length - 3)));
+        Assert.Equal(size, System.Text.Encoding.UTF8.GetByteCount(json));
+        return System.Text.Encoding.UTF8.GetBytes(json);
+    }
+
+    [Theory]
     [InlineData("points", "/health")]
     [InlineData("points", "/alive")]
     [InlineData("points", "/api/v1/points?limit=2")]
