@@ -1,5 +1,3 @@
-using System.Data.Common;
-using System.Net.Sockets;
 using System.Text.Json;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http;
@@ -13,7 +11,7 @@ namespace Lab19.ServiceDefaults;
 /// Turns every unhandled exception into a ProblemDetails answer without stack trace or SQL:
 /// bad requests keep their 4xx, an unreachable database is 503, anything else is 500.
 /// </summary>
-public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILogger<ProblemExceptionHandler> logger) : IExceptionHandler
+public sealed class ProblemExceptionHandler(IProblemDetailsService problems, DatabaseFailures databaseFailures, ILogger<ProblemExceptionHandler> logger) : IExceptionHandler
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken cancellationToken)
     {
@@ -26,7 +24,7 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILo
                 Title = bad.StatusCode == StatusCodes.Status400BadRequest ? "Malformed request" : ReasonPhrases.GetReasonPhrase(bad.StatusCode),
                 Detail = bad.InnerException is JsonException { Path: { } path } json ? $"{bad.Message} The JSON is invalid at '{path}': {Reason(json)}" : bad.Message,
             },
-            _ when IsDatabaseUnavailable(exception) => new ProblemDetails
+            _ when databaseFailures.IsUnavailable(exception) => new ProblemDetails
             {
                 Status = StatusCodes.Status503ServiceUnavailable,
                 Title = "Database unavailable",
@@ -62,18 +60,5 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILo
         var message = (json.InnerException ?? json).Message;
         var path = message.IndexOf(" Path: ", StringComparison.Ordinal);
         return path < 0 ? message : message[..path];
-    }
-
-    /// <summary>True when the exception (or one it wraps) says the database could not be reached, timed out, or dropped the connection.</summary>
-    public static bool IsDatabaseUnavailable(Exception exception)
-    {
-        for (var e = exception; e is not null; e = e.InnerException)
-        {
-            if (e is TimeoutException or DbException { IsTransient: true } or DbException { InnerException: IOException or SocketException })
-            {
-                return true;
-            }
-        }
-        return false;
     }
 }

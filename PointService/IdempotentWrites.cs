@@ -55,7 +55,7 @@ public static class IdempotentWrites
     /// Answers a POST with the key <paramref name="key"/>: 201 with the record stored now, or with the one the key stored before for the
     /// same request (marked <see cref="ReplayedHeader"/>); 422 when the key was used for a different request; 409 when another request
     /// holds the key. A request racing another with the same key waits on the key's index entry until the other commits, fails with a
-    /// duplicate key, and then reads the other's record.
+    /// duplicate key, and then reads the other's record; one that waits longer than the command timeout gets the 409.
     /// </summary>
     public static async Task<Results<CreatedAtRoute<PointResponse>, ProblemHttpResult>> AddOnceAsync(
         PointsDbContext db, HttpResponse response, string key, AddPointsRequest request, Func<PointRecord> newRecord, CancellationToken ct)
@@ -104,9 +104,11 @@ public static class IdempotentWrites
                 await db.SaveChangesAsync(ct); // one transaction: the record and its key, or neither
                 return (Outcome.Created, PointResponse.From(record));
             }
-            catch (DbUpdateException e) when (e.InnerException is MySqlException { ErrorCode: MySqlErrorCode.DuplicateKeyEntry })
+            catch (DbUpdateException e) when (e.InnerException is MySqlException { ErrorCode: MySqlErrorCode.DuplicateKeyEntry or MySqlErrorCode.CommandTimeoutExpired })
             {
-                db.ChangeTracker.Clear(); // lost the race: the winner's record is committed now
+                // Lost the race: the winner's record is committed now. Or the insert waited on the key's index entry until the command
+                // timeout: another request holds the key and has not committed yet (its record cannot be read, so the answer is 409).
+                db.ChangeTracker.Clear();
             }
             return await db.KeyUseAsync(key, ct) is { } winner ? Answer(winner, fingerprint) : (Outcome.Conflict, null);
         }, ct);

@@ -25,6 +25,8 @@ public static class UsersDatabase
         builder.Services.AddDbContextPool<UsersDbContext>(o => o.UseNpgsql(connectionString,
             npgsql => npgsql.ExecutionStrategy(dependencies => new NpgsqlRetryingExecutionStrategy(
                 dependencies, DatabaseLimits.RetryCount, DatabaseLimits.MaxRetryDelay, errorCodesToAdd: null))));
+        // Npgsql's own rule is the strategy's: a command timeout (TimeoutException inside) and a broken connection are transient.
+        builder.Services.AddSingleton(new DatabaseFailures(e => e is NpgsqlException { IsTransient: true }));
         builder.AddDatabaseMigrator<UsersDbContext>(UsersSeed.SeedAsync);
         return builder;
     }
