@@ -1,7 +1,6 @@
 using System.Text.Json.Serialization.Metadata;
 using Microsoft.Extensions.Http.Resilience;
-using Polly.CircuitBreaker;
-using Polly.Timeout;
+using Polly;
 using UserService.Contracts;
 
 namespace UserService;
@@ -47,7 +46,8 @@ public sealed class PointsClient(HttpClient http)
             return await response.Content.ReadFromJsonAsync(json, ct)
                 ?? throw new PointServiceUnavailableException($"point-service sent an empty body to GET {path}.");
         }
-        catch (Exception e) when (e is HttpRequestException or TimeoutRejectedException or BrokenCircuitException or System.Text.Json.JsonException
+        // ExecutionRejectedException: any strategy of the resilience handler that refused the call (timeout, open circuit, rate limiter).
+        catch (Exception e) when (e is HttpRequestException or ExecutionRejectedException or System.Text.Json.JsonException
                                   || (e is OperationCanceledException && !ct.IsCancellationRequested))
         {
             throw new PointServiceUnavailableException($"point-service did not answer GET {path}: {e.Message}", e);
