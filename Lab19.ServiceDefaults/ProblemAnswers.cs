@@ -12,9 +12,13 @@ public static class ProblemAnswers
     /// </summary>
     public const int RetryAfterSeconds = 2;
 
-    /// <summary>For <c>AddProblemDetails</c>: a 503 tells the client when to retry (RFC 9110 §10.2.3).</summary>
+    /// <summary>
+    /// For <c>AddProblemDetails</c>: every answer carries the request's trace id (<see cref="TraceIds"/>), which the services' log lines
+    /// about a failure name too, so that the details a client is not shown can be found; a 503 tells the client when to retry (RFC 9110 §10.2.3).
+    /// </summary>
     public static void Customize(Microsoft.AspNetCore.Http.ProblemDetailsContext context)
     {
+        context.ProblemDetails.Extensions["traceId"] = TraceIds.Current(context.HttpContext);
         if (context.ProblemDetails.Status == StatusCodes.Status503ServiceUnavailable || context.HttpContext.Response.StatusCode == StatusCodes.Status503ServiceUnavailable)
         {
             context.HttpContext.Response.Headers[HeaderNames.RetryAfter] = RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);

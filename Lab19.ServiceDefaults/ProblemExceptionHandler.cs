@@ -8,8 +8,8 @@ using Microsoft.Extensions.Logging;
 namespace Lab19.ServiceDefaults;
 
 /// <summary>
-/// Turns every unhandled exception into a ProblemDetails answer without stack trace or SQL:
-/// bad requests keep their 4xx, an unreachable database is 503, anything else is 500.
+/// Turns every unhandled exception into a ProblemDetails answer without stack trace, SQL, host or message of the failure:
+/// bad requests keep their 4xx, an unreachable or too slow database is 503, anything else is 500.
 /// </summary>
 public sealed class ProblemExceptionHandler(IProblemDetailsService problems, DatabaseFailures databaseFailures, ILogger<ProblemExceptionHandler> logger) : IExceptionHandler
 {
@@ -38,9 +38,16 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problems, Dat
             },
         };
 
-        if (problem.Status >= 500)
+        // The answer names what failed in the client's terms; the log keeps the details (hosts, users, messages), under the answer's trace id.
+        var traceId = TraceIds.Current(context);
+        if (problem.Status == StatusCodes.Status503ServiceUnavailable)
         {
-            logger.LogError(exception, "{Method} {Path} failed: {Title}", context.Request.Method, context.Request.Path, problem.Title);
+            logger.LogWarning("{Method} {Path} answered 503 {Title} (trace {TraceId}): {Reason}",
+                context.Request.Method, context.Request.Path, problem.Title, traceId, Reasons(exception));
+        }
+        else if (problem.Status >= 500)
+        {
+            logger.LogError(exception, "{Method} {Path} failed: {Title} (trace {TraceId})", context.Request.Method, context.Request.Path, problem.Title, traceId);
         }
         else
         {
@@ -49,6 +56,17 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problems, Dat
 
         context.Response.StatusCode = problem.Status!.Value;
         return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = problem });
+    }
+
+    /// <summary>The messages of an exception and of those it wraps, outermost first: a failure everyone expects (a database down) needs no stack.</summary>
+    private static string Reasons(Exception exception)
+    {
+        var messages = new List<string>();
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            messages.Add($"{e.GetType().Name}: {e.Message}");
+        }
+        return string.Join(" ---> ", messages);
     }
 
     /// <summary>

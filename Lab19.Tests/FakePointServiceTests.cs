@@ -111,7 +111,10 @@ public class FakePointServiceTests(FakePointServiceFixture fixture)
         {
             Assert.Fail($"answered {counts}, e.g. {other}");
         }
-        Assert.All(answers.Select(a => a.Body).Distinct(), body => Assert.Contains("point-service", body));
+        var titles = answers.Select(a => System.Text.Json.JsonDocument.Parse(a.Body).RootElement.GetProperty("title").GetString()).ToList();
+        // On a busy machine some of the 700 look-ups of the user itself can wait past the connection timeout: also a bounded 503.
+        Assert.All(titles, t => Assert.Contains(t, new[] { "point-service unavailable", "Database unavailable" }));
+        Assert.Contains("point-service unavailable", titles);
 
         // Recovery, once the circuit breaker lets calls through again (it stays open for 5 s).
         var recovery = Stopwatch.StartNew();

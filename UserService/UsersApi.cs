@@ -55,9 +55,12 @@ public static partial class UsersApi
             await Task.WhenAll(total, recent);
             return TypedResults.Ok(new UserWithPointsResponse(user.Id, user.Name, user.Email, user.CreatedAt, total.Result.Total, recent.Result));
         }
-        catch (PointServiceUnavailableException e)
+        catch (PointServiceUnavailableException)
         {
-            return TypedResults.Problem(title: "point-service unavailable", detail: e.Message, statusCode: StatusCodes.Status503ServiceUnavailable);
+            // What failed, in the client's terms; PointsClient has logged why, under the answer's trace id.
+            return TypedResults.Problem(title: "point-service unavailable",
+                detail: "point-service, which holds the user's points, did not answer in time. Try again shortly.",
+                statusCode: StatusCodes.Status503ServiceUnavailable);
         }
     }
 
