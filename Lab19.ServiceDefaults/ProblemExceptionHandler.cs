@@ -22,7 +22,10 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problems, Dat
                 Status = bad.StatusCode,
                 // 413 and 415 usually arrive as bare status codes, which UseStatusCodePages turns into ProblemDetails.
                 Title = bad.StatusCode == StatusCodes.Status400BadRequest ? "Malformed request" : ReasonPhrases.GetReasonPhrase(bad.StatusCode),
-                Detail = bad.InnerException is JsonException { Path: { } path } json ? $"{bad.Message} The JSON is invalid at '{path}': {Reason(json)}" : bad.Message,
+                // The framework's messages repeat what the client sent (a query value, a JSON path or property name): escaped and cut.
+                Detail = bad.InnerException is JsonException { Path: { } jsonPath } json
+                    ? $"{ClientText.Escape(bad.Message)} The JSON is invalid at '{ClientText.Escape(jsonPath)}': {ClientText.Escape(Reason(json))}"
+                    : ClientText.Escape(bad.Message, 2 * ClientText.MaxLength),
             },
             _ when databaseFailures.IsUnavailable(exception) => new ProblemDetails
             {
@@ -40,18 +43,19 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problems, Dat
 
         // The answer names what failed in the client's terms; the log keeps the details (hosts, users, messages), under the answer's trace id.
         var traceId = TraceIds.Current(context);
+        var path = ClientText.Escape(context.Request.Path.Value); // the path is the client's too
         if (problem.Status == StatusCodes.Status503ServiceUnavailable)
         {
             logger.LogWarning("{Method} {Path} answered 503 {Title} (trace {TraceId}): {Reason}",
-                context.Request.Method, context.Request.Path, problem.Title, traceId, Reasons(exception));
+                context.Request.Method, path, problem.Title, traceId, Reasons(exception));
         }
         else if (problem.Status >= 500)
         {
-            logger.LogError(exception, "{Method} {Path} failed: {Title} (trace {TraceId})", context.Request.Method, context.Request.Path, problem.Title, traceId);
+            logger.LogError(exception, "{Method} {Path} failed: {Title} (trace {TraceId})", context.Request.Method, path, problem.Title, traceId);
         }
         else
         {
-            logger.LogInformation("{Method} {Path} rejected: {Detail}", context.Request.Method, context.Request.Path, problem.Detail);
+            logger.LogInformation("{Method} {Path} rejected: {Detail}", context.Request.Method, path, problem.Detail);
         }
 
         context.Response.StatusCode = problem.Status!.Value;
