@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text.Json;
+using Lab19.ServiceDefaults;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using MySqlConnector;
@@ -101,6 +102,7 @@ public static class IdempotentWrites
             db.IdempotencyKeys.Add(new IdempotencyKey { Key = key, RequestHash = fingerprint, Point = record, CreatedAt = record.CreatedAt });
             try
             {
+                using var _ = HandledFailureLogging.HoldCommandErrors(); // a lost race is answered below, not an error to log
                 await db.SaveChangesAsync(ct); // one transaction: the record and its key, or neither
                 return (Outcome.Created, PointResponse.From(record));
             }

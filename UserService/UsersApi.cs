@@ -78,6 +78,7 @@ public static partial class UsersApi
         db.Users.Add(user);
         try
         {
+            using var _ = HandledFailureLogging.HoldCommandErrors(); // a duplicate email is the 409 below, not an error to log
             await db.SaveChangesAsync(ct);
         }
         catch (DbUpdateException e) when (e.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation })

@@ -15,7 +15,10 @@ public static class PointsDatabase
             ?? throw new InvalidOperationException("Connection string 'pointdb' is missing."));
 
         // AddDbContextPool, not Aspire's client integration: Aspire.Pomelo.EntityFrameworkCore.MySql is not on the lab's package source.
-        builder.Services.AddDbContextPool<PointsDbContext>(o => o.UsePointsDatabase(connectionString));
+        // A duplicate key is the lost race of two keyed POSTs, which IdempotentWrites answers: EF logs it at Debug, not as an Error.
+        builder.Services.AddDbContextPool<PointsDbContext>((services, o) => o.UsePointsDatabase(connectionString)
+            .UseLoggerFactory(new HandledFailureLogging(services.GetRequiredService<ILoggerFactory>(),
+                e => e is MySqlException { ErrorCode: MySqlErrorCode.DuplicateKeyEntry })));
         // A 503 for every command timeout, whether or not the server confirmed it stopped the statement.
         builder.Services.AddSingleton(new DatabaseFailures(e => IsAlsoTransient(e) || e is MySqlException { ErrorCode: MySqlErrorCode.CommandTimeoutExpired }));
         builder.AddDatabaseMigrator<PointsDbContext>(PointsSeed.SeedAsync);
