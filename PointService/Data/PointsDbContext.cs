@@ -22,6 +22,8 @@ public partial class PointsDbContext(DbContextOptions<PointsDbContext> options) 
         point.HasIndex(p => new { p.UserId, p.CreatedAt });
         // Covers the per-user total: SUM(points) reads this index alone, however many records a user has.
         point.HasIndex(p => new { p.UserId, p.Points });
+        // "All records, newest first" (GET /api/v1/points) reads this index backwards and stops at the limit, without sorting the table.
+        point.HasIndex(p => new { p.CreatedAt, p.Id });
 
         var key = modelBuilder.Entity<IdempotencyKey>();
         key.ToTable("idempotency_keys");

@@ -86,6 +86,8 @@ namespace PointService.Data.Migrations
 
                     b.HasKey("Id");
 
+                    b.HasIndex("CreatedAt", "Id");
+
                     b.HasIndex("UserId", "CreatedAt");
 
                     b.HasIndex("UserId", "Points");
