@@ -61,7 +61,7 @@ public class SlowDatabaseTests(LabFixture fixture)
             await using var transaction = await holder.BeginTransactionAsync(Ct);
             await using (var insert = new MySqlCommand($"""
                 INSERT INTO points (user_id, points, reason, created_at) VALUES ({userId}, 1, 'holder', UTC_TIMESTAMP(6));
-                INSERT INTO idempotency_keys (idempotency_key, request_hash, point_id, created_at) VALUES ('{key}', UNHEX(SHA2('x', 256)), LAST_INSERT_ID(), UTC_TIMESTAMP(6));
+                INSERT INTO idempotency_keys (key_hash, request_hash, point_id, created_at) VALUES (UNHEX(SHA2('{key}', 256)), UNHEX(SHA2('x', 256)), LAST_INSERT_ID(), UTC_TIMESTAMP(6));
                 """, holder, transaction))
             {
                 await insert.ExecuteNonQueryAsync(Ct);

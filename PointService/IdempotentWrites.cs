@@ -87,19 +87,20 @@ public static class IdempotentWrites
     private static async Task<(Outcome Outcome, PointResponse? Point)> StoreOnceAsync(
         PointsDbContext db, string key, byte[] fingerprint, Func<PointRecord> newRecord, CancellationToken ct)
     {
+        var keyHash = IdempotencyKey.Hash(key);
         var strategy = db.Database.CreateExecutionStrategy();
         // The whole exchange is one unit of the retrying strategy: a retry after a commit whose answer was lost finds the key.
         return await strategy.ExecuteAsync<(Outcome, PointResponse?)>(async ct =>
         {
             // Look first: a retry (the usual reason to see a key again) is answered by one read, without a failing insert.
-            if (await db.KeyUseAsync(key, ct) is { } earlier)
+            if (await db.KeyUseAsync(keyHash, ct) is { } earlier)
             {
                 return Answer(earlier, fingerprint);
             }
 
             db.ChangeTracker.Clear(); // a retry of this unit starts over with a new record
             var record = newRecord();
-            db.IdempotencyKeys.Add(new IdempotencyKey { Key = key, RequestHash = fingerprint, Point = record, CreatedAt = record.CreatedAt });
+            db.IdempotencyKeys.Add(new IdempotencyKey { KeyHash = keyHash, RequestHash = fingerprint, Point = record, CreatedAt = record.CreatedAt });
             try
             {
                 using var _ = HandledFailureLogging.HoldCommandErrors(); // a lost race is answered below, not an error to log
@@ -112,7 +113,7 @@ public static class IdempotentWrites
                 // timeout: another request holds the key and has not committed yet (its record cannot be read, so the answer is 409).
                 db.ChangeTracker.Clear();
             }
-            return await db.KeyUseAsync(key, ct) is { } winner ? Answer(winner, fingerprint) : (Outcome.Conflict, null);
+            return await db.KeyUseAsync(keyHash, ct) is { } winner ? Answer(winner, fingerprint) : (Outcome.Conflict, null);
         }, ct);
     }
 
