@@ -67,7 +67,8 @@ public static partial class UsersApi
     public static async Task<Results<CreatedAtRoute<UserResponse>, ValidationProblem, ProblemHttpResult>> CreateUser(
         UsersDbContext db, CreateUserRequest request, TimeProvider clock, CancellationToken ct)
     {
-        var email = request.Email?.Trim().ToLowerInvariant();
+        // One spelling per address: lower case, and NFC, so that "á" sent composed or as "a" + U+0301 is one email (and one user).
+        var email = Validation.Nfc(request.Email?.Trim().ToLowerInvariant());
         var errors = Validate(request.Name, email);
         if (errors.Count > 0)
         {
@@ -98,6 +99,11 @@ public static partial class UsersApi
         if (Validation.Text("email", email, User.MaxEmailLength, required: true) is { } emailError)
         {
             errors["email"] = [emailError];
+        }
+        else if (Validation.FirstInvisibleCharacter(email!) is { } invisible)
+        {
+            // "user001@lab19.local" with a U+200B inside would look like, and be, another user's address.
+            errors["email"] = [$"email must not contain invisible or formatting characters (it contains U+{invisible.Value:X4})."];
         }
         else if (!EmailPattern().IsMatch(email!))
         {
