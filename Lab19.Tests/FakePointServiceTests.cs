@@ -112,7 +112,7 @@ public class FakePointServiceTests(FakePointServiceFixture fixture)
             Assert.Fail($"answered {counts}, e.g. {other}");
         }
         var titles = answers.Select(a => System.Text.Json.JsonDocument.Parse(a.Body).RootElement.GetProperty("title").GetString()).ToList();
-        // On a busy machine some of the 700 look-ups of the user itself can wait past the connection timeout: also a bounded 503.
+        // Under load, some of the 700 look-ups of the user itself can wait past the connection timeout: also a bounded 503.
         Assert.All(titles, t => Assert.Contains(t, new[] { "point-service unavailable", "Database unavailable" }));
         Assert.Contains("point-service unavailable", titles);
 

@@ -23,7 +23,8 @@ public class ServiceLogTests(LabFixture fixture)
         var target = $"database {database} on "; // followed by the server: "127.0.0.1", or Npgsql's "tcp://127.0.0.1:port"
         var lines = await fixture.Lab.LogLinesAsync(service, seen => seen.Any(l => l.Contains(target)));
 
-        Assert.Contains("127.0.0.1", Assert.Single(lines, l => l.Contains(target)));
+        Assert.Contains(lines, l => l.Contains(target)); // once per start of the service (other tests restart it)
+        Assert.All(lines.Where(l => l.Contains(target)), l => Assert.Contains("127.0.0.1", l));
         Assert.DoesNotContain(lines, l => l.Contains(password));
     }
 }
