@@ -41,7 +41,7 @@ public sealed class DatabaseMigrator<TContext>(
             }
             catch (Exception e) when (!stoppingToken.IsCancellationRequested)
             {
-                readiness.Waiting($"Waiting for the database (attempt {attempt}): {e.GetBaseException().Message}");
+                readiness.Waiting($"Waiting for the database (attempt {attempt}); the log says why.");
                 logger.LogWarning("{Context}: database not ready (attempt {Attempt}): {Reason}; retrying in {Delay} ms",
                     typeof(TContext).Name, attempt, e.GetBaseException().Message, delay.TotalMilliseconds);
                 await Task.Delay(delay, stoppingToken);

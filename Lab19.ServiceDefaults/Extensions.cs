@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace Microsoft.Extensions.Hosting;
@@ -31,7 +32,7 @@ public static class Extensions
         });
 
         builder.Services.Configure<KestrelServerOptions>(o => o.Limits.MaxRequestBodySize = MaxRequestBodyBytes);
-        builder.Services.AddProblemDetails();
+        builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = ProblemAnswers.Customize);
         // Binding failures (malformed JSON, wrong types, wrong content type) reach ProblemExceptionHandler with their reason.
         builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         builder.Services.ConfigureHttpJsonOptions(o =>
@@ -44,6 +45,8 @@ public static class Extensions
             o.SerializerOptions.NumberHandling = JsonNumberHandling.Strict;
         });
         builder.Services.AddExceptionHandler<ProblemExceptionHandler>();
+        // A service with a database registers its driver's rule (XxxDatabase.cs); without one, only the drivers' common signs count.
+        builder.Services.TryAddSingleton(new DatabaseFailures(_ => false));
 
         return builder;
     }
