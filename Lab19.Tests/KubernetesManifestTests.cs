@@ -457,6 +457,21 @@ public class KubernetesManifestTests(KubernetesOutputs outputs) : IClassFixture<
     }
 
     [Fact]
+    public async Task An_existing_database_of_the_AppHost_is_one_in_the_cluster_too_its_connection_string_a_key_of_the_users_file()
+    {
+        var output = await KubernetesOutput.GenerateAsync("--ConnectionStrings:userdb=Host=postgres.example.com;Username=lab;Database=userdb");
+        await using (output)
+        {
+            Assert.DoesNotContain("base/user-db.yaml", output.Files);
+            Assert.Contains("base/point-db.yaml", output.Files);
+            var connectionString = output.Container("user-service").Env.Single(e => e.Name == "ConnectionStrings__userdb");
+            Assert.Equal("userdb", connectionString.ValueFrom.SecretKeyRef.Key);
+            Assert.Contains("userdb: the connection string", output.Text("kustomization.yaml"));
+            Assert.DoesNotContain("postgres.example.com", string.Concat(output.Files.Select(output.Text)));
+        }
+    }
+
+    [Fact]
     public void Generating_again_replaces_base_and_the_generated_files_and_keeps_the_users_secrets()
     {
         var directory = Directory.CreateTempSubdirectory("lab19-regenerate-").FullName;

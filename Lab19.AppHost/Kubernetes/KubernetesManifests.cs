@@ -10,6 +10,9 @@ namespace Lab19.AppHost;
 /// </summary>
 internal sealed record KubernetesManifests(IReadOnlyDictionary<string, string> Files, IReadOnlyList<string> SecretKeys, IReadOnlyList<LabImage> Images, IReadOnlyList<string> Notes)
 {
+    /// <summary>The keys of <see cref="SecretKeys"/> that hold a whole connection string (a ConnectionStrings:NAME given to the AppHost), not a password.</summary>
+    public IReadOnlyList<string> ConnectionStringKeys { get; init; } = [];
+
     /// <summary>The first line of every file the generator writes (a copied file of the lab excepted); a directory without it is not overwritten.</summary>
     public const string Header = "# Generated from the Lab19 AppHost's model by Lab19.AppHost/Kubernetes/: change the AppHost and generate again instead of editing this file.\n";
 
@@ -57,6 +60,8 @@ internal sealed record KubernetesManifests(IReadOnlyDictionary<string, string> F
             }));
 
         var secretKeys = objects.SelectMany(SecretKeysOf).Distinct().Order(StringComparer.Ordinal).ToList();
+        // AddConnectionString's resource is a parameter that is a connection string.
+        var connectionStrings = secretKeys.Where(k => model.Resources.Any(r => r.Name == k && r is ParameterResource and IResourceWithConnectionString)).ToList();
         var overlay = new Kustomization
         {
             Namespace = settings.Namespace,
@@ -80,10 +85,18 @@ internal sealed record KubernetesManifests(IReadOnlyDictionary<string, string> F
 
         files[Overlay] = Header +
             "# The lab on Kubernetes: `kubectl apply -k` this folder once the images are pushed and secrets.env exists (README.md, \"Beyond one machine\").\n" +
-            (secretKeys.Count == 0 ? "" : $"# {SecretsFile}, beside this file and never committed: one line KEY=VALUE (letters and digits) for each of {string.Join(", ", secretKeys)}.\n") +
+            (secretKeys.Count == 0 ? "" : $"# {SecretsFile}, beside this file and never committed: one line KEY=VALUE for each of {string.Join(", ", secretKeys)}" +
+                $" ({string.Join("; ", KeyKinds(secretKeys, connectionStrings))}).\n") +
             Yaml(KubernetesYaml.Serialize(overlay));
 
-        return new KubernetesManifests(files, secretKeys, workloads.Images, workloads.Notes);
+        return new KubernetesManifests(files, secretKeys, workloads.Images, workloads.Notes) { ConnectionStringKeys = connectionStrings };
+    }
+
+    /// <summary>What the user puts under each key: a connection string for a ConnectionStrings:NAME of the AppHost, else a password.</summary>
+    private static IEnumerable<string> KeyKinds(IReadOnlyList<string> keys, IReadOnlyList<string> connectionStrings)
+    {
+        if (connectionStrings.Count < keys.Count) yield return "passwords of letters and digits, which go into connection strings as they are";
+        if (connectionStrings.Count > 0) yield return $"{string.Join(", ", connectionStrings)}: the connection string, as the cluster reaches that server";
     }
 
     /// <summary>KubernetesYaml's text ending in exactly one newline.</summary>
@@ -161,8 +174,17 @@ internal sealed record KubernetesManifests(IReadOnlyDictionary<string, string> F
         }
         if (SecretKeys.Count > 0)
         {
-            yield return $"2. Create {Path.Combine(relative, SecretsFile)} (never commit it), e.g.:";
-            yield return $"     for key in {string.Join(' ', SecretKeys)}; do echo \"$key=$(openssl rand -hex 16)\"; done > {Path.Combine(relative, SecretsFile)}";
+            var file = Path.Combine(relative, SecretsFile);
+            var passwords = SecretKeys.Except(ConnectionStringKeys).ToList();
+            yield return $"2. Create {file} (never commit it), e.g.:";
+            if (passwords.Count > 0)
+            {
+                yield return $"     for key in {string.Join(' ', passwords)}; do echo \"$key=$(openssl rand -hex 16)\"; done > {file}";
+            }
+            foreach (var (key, i) in ConnectionStringKeys.Select((k, i) => (k, i)))
+            {
+                yield return $"     echo '{key}=<its connection string, as the cluster reaches that server>' {(passwords.Count == 0 && i == 0 ? ">" : ">>")} {file}";
+            }
         }
         yield return $"3. kubectl apply -k {relative}";
     }
