@@ -89,17 +89,13 @@ public static class PointsApi
         }
 
         var createdAt = clock.UtcNowInMicroseconds();
-        PointRecord NewRecord() => new() { UserId = request.UserId, Points = request.Points!.Value, Reason = request.Reason, CreatedAt = createdAt };
         if (key.Count == 0)
         {
-            var record = NewRecord();
-            db.Points.Add(record);
-            await db.SaveChangesAsync(ct);
-            return Created(PointResponse.From(record));
+            return Created(await db.AddPointAsync(new(request.UserId, request.Points!.Value, request.Reason, createdAt), ct));
         }
 
         // The answers of a keyed POST (201, replayed 201, 422, 409) are IdempotentWrites' to give.
-        return (await IdempotentWrites.AddOnceAsync(db, http.Response, key.ToString(), request, NewRecord, ct)).Result switch
+        return (await IdempotentWrites.AddOnceAsync(db, http.Response, key.ToString(), request, createdAt, ct)).Result switch
         {
             CreatedAtRoute<PointResponse> created => created,
             var problem => (ProblemHttpResult)problem,
