@@ -48,7 +48,7 @@ public class UserTotalsTests(LabFixture fixture)
                     var first = await (await Points.SendAsync(Http.AddPoints(new { userId, points }, key), Ct)).ReadAsync<PointDto>();
                     var replay = await (await Points.SendAsync(Http.AddPoints(new { userId, points }, key), Ct)).ReadAsync<PointDto>();
                     Assert.Equal(first, replay);
-                    var reused = await Points.SendAsync(Http.AddPoints(new { userId, points = points + 1 }, key), Ct);
+                    var reused = await Points.SendAsync(Http.AddPoints(new { userId, points = points + Math.Sign(points) }, key), Ct); // never 0
                     Assert.Equal(HttpStatusCode.UnprocessableEntity, reused.StatusCode);
                     stored.Add(Id(first));
                     break;
