@@ -46,18 +46,13 @@ public static class PointsApi
 
     public static async Task<Results<Ok<PointResponse[]>, ValidationProblem>> GetUserPoints(PointsDbContext db, int userId, int? limit, CancellationToken ct)
     {
-        var errors = new Dictionary<string, string[]>();
-        if (Validation.PositiveId("userId", userId) is { } userIdError)
+        var userIdError = Validation.PositiveId("userId", userId);
+        if (Validation.Limit(limit, DefaultLimit, MaxLimit) is not { } take || userIdError is not null)
         {
-            errors["userId"] = [userIdError];
-        }
-        if (Validation.Limit(limit, DefaultLimit, MaxLimit) is not { } take)
-        {
-            errors["limit"] = [$"limit must be between 1 and {MaxLimit}."];
-            take = 0;
-        }
-        if (errors.Count > 0)
-        {
+            // Every invalid field at once; the dictionary only for an answer that needs it (this read is on every GET /api/v1/users/{id}).
+            var errors = new Dictionary<string, string[]>();
+            if (userIdError is not null) errors["userId"] = [userIdError];
+            if (Validation.Limit(limit, DefaultLimit, MaxLimit) is null) errors["limit"] = [$"limit must be between 1 and {MaxLimit}."];
             return TypedResults.ValidationProblem(errors);
         }
 

@@ -49,7 +49,8 @@ public static class PointsDatabase
     /// </summary>
     public static DbContextOptionsBuilder UsePointsDatabase(this DbContextOptionsBuilder options, string connectionString) =>
         options.UseMySql(connectionString, ServerVersion.AutoDetect(connectionString),
-            mysql => mysql.ExecutionStrategy(dependencies => new RetryingStrategy(dependencies)));
+            mysql => mysql.ExecutionStrategy(dependencies => new RetryingStrategy(dependencies)))
+        .ReplaceService<IDatabase, CompiledShapersDatabase>();
 
     /// <summary>
     /// Failures Pomelo's strategy does not count as transient, though running the same work again is safe and may pass:
