@@ -26,6 +26,7 @@ public sealed partial class DashboardInBrowserTests : IDisposable
         ["userdb"] = "Running",
         ["point-db"] = "Running",
         ["pointdb"] = "Running",
+        ["point-service-account"] = "Running",
         ["point-service"] = "Running",
         ["user-service"] = "Running",
         ["beyla"] = "Runtime agent instead",
