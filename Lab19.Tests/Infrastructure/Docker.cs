@@ -50,8 +50,4 @@ internal static class Docker
             return null;
         }
     }
-
-    /// <summary>Whether the engine has <paramref name="image"/> or can pull it (no registry may be reachable).</summary>
-    public static async Task<bool> HasOrCanPullAsync(string image) =>
-        await SucceedsAsync("image", "inspect", image) || await SucceedsAsync("pull", "--quiet", image);
 }
