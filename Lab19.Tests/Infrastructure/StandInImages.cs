@@ -83,11 +83,12 @@ internal static class StandInImages
             var clock = Stopwatch.StartNew();
             if (toBuild.Count > 0)
             {
-                var wanted = string.Join(" and ", pending.Where(p => toBuild.Contains(p.Kind)).Select(p => p.Image.Reference));
-                var why = pullErrors.Count > 0 ? $"the engine cannot pull them ({pullErrors[0]})" : "the stand-ins in the engine are out of date";
+                var wanted = pending.Where(p => toBuild.Contains(p.Kind)).Select(p => p.Image.Reference).ToList();
+                var them = wanted.Count == 1 ? "it" : "them";
+                var why = pullErrors.Count > 0 ? $"the engine cannot pull {them} ({pullErrors[0]})" : $"the stand-in{(wanted.Count == 1 ? " is" : "s are")} out of date";
                 if (FindOnPath("mmdebstrap") is null)
                 {
-                    return new(used, $"Needs {wanted}: {why}. The test builds stand-ins for them from Debian's packages with " +
+                    return new(used, $"Needs {string.Join(" and ", wanted)}: {why}. The test builds stand-ins for {them} from Debian's packages with " +
                         "Lab19.Tests/StandInImages/build.sh (about 2 minutes, once), which needs mmdebstrap: install it " +
                         "(Debian/Ubuntu: sudo apt-get install -y mmdebstrap) and run the test again, or pull the official images.");
                 }
@@ -95,7 +96,7 @@ internal static class StandInImages
                 if (build.ExitCode != 0)
                 {
                     var output = string.Join('\n', (build.Error + build.Output).Trim().Split('\n').TakeLast(20));
-                    return new(used, $"Needs {wanted}: {why}, and StandInImages/build.sh {string.Join(' ', toBuild)} exited with {build.ExitCode}: {output}");
+                    return new(used, $"Needs {string.Join(" and ", wanted)}: {why}, and StandInImages/build.sh {string.Join(' ', toBuild)} exited with {build.ExitCode}: {output}");
                 }
                 used.AddRange(build.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => $"build.sh: {l}"));
             }

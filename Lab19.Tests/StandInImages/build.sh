@@ -2,7 +2,7 @@
 # Builds Lab19's stand-ins for the official postgres and mysql images in the local Docker engine, from Debian's own packages: no registry
 # is needed, nothing is pushed. They are not the official images: each is a Debian 12 root file system of the Essential packages plus the
 # server's (mmdebstrap), with <kind>-entrypoint.sh beside this script as its entrypoint, imported with `docker import` as
-# lab19/stand-in:<kind> and labelled with a hash of this script and the entrypoint.
+# lab19/stand-in:<kind> and labelled with a hash of this script and the entrypoint (one with the same hash is kept, not built again).
 #
 #   build.sh [postgres] [mysql]     (no argument: both, in parallel)
 #
@@ -34,6 +34,10 @@ build() {
   esac
   local hash work
   hash="$(cat "$here/build.sh" "$here/$kind-entrypoint.sh" | sha256sum | cut -c1-16)"
+  if [ "$(docker image inspect --format '{{index .Config.Labels "lab19.stand-in.hash"}}' "lab19/stand-in:$kind" 2>/dev/null)" = "$hash" ]; then
+    echo "lab19/stand-in:$kind ($hash): up to date"
+    return
+  fi
   work="$(mktemp -d)"
   trap 'rm -rf "$work"' RETURN
   cp "$here/$kind-entrypoint.sh" "$work/docker-entrypoint.sh"
