@@ -1,12 +1,12 @@
 #!/bin/bash
-# Lab19's stand-in for the official mysql image's entrypoint, in an image built from Debian's MariaDB 10.11 packages (StandInImages.cs):
-# a MariaDB in place of MySQL 8.4. It honours the part of the image's contract that the lab's AddMySql(...).WithDataVolume() relies on:
+# Lab19's stand-in for the official mysql image's entrypoint, in an image built from Debian's MariaDB 10.11 packages (build.sh):
+# a MariaDB in place of MySQL. It honours the part of the image's contract that the lab's AddMySql(...).WithDataVolume() relies on:
 #   - on an empty data directory (/var/lib/mysql, the volume): system tables made, root@'%' (MYSQL_ROOT_HOST) and root@localhost with
 #     MYSQL_ROOT_PASSWORD (required), MYSQL_DATABASE created, MYSQL_USER with MYSQL_PASSWORD and all privileges on it, if given;
 #   - on a data directory that has the system tables: the data as it is (the passwords of the first start stay, as in the official image);
 #   - mariadbd runs as the mysql account, as PID 1 (exec), on port 3306 on all interfaces; `docker stop` sends SIGTERM, a clean shutdown.
 # Left out, and refused where asked for: scripts in /docker-entrypoint-initdb.d, MYSQL_ALLOW_EMPTY_PASSWORD and MYSQL_RANDOM_ROOT_PASSWORD.
-# Not supported: the MYSQL_*_FILE variants, MYSQL_ONETIME_PASSWORD, running the container as a non-root --user. MySQL 8.4 behaviours
+# Not supported: the MYSQL_*_FILE variants, MYSQL_ONETIME_PASSWORD, running the container as a non-root --user. MySQL's own behaviours
 # (caching_sha2_password, TLS offered by default) are MariaDB's here (mysql_native_password, no TLS).
 set -euo pipefail
 
@@ -67,4 +67,4 @@ if [ ! -d "$datadir/mysql" ]; then
 fi
 
 exec mariadbd --user=mysql --datadir="$datadir" --port=3306 --bind-address=0.0.0.0 --skip-name-resolve \
-  --character-set-server=utf8mb4 "$@" # MySQL 8.4's default character set (MariaDB's own is latin1)
+  --character-set-server=utf8mb4 "$@" # MySQL's default character set (MariaDB's own is latin1)

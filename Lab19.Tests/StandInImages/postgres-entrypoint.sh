@@ -1,5 +1,5 @@
 #!/bin/bash
-# Lab19's stand-in for the official postgres image's entrypoint, in an image built from Debian's postgresql-15 package (StandInImages.cs).
+# Lab19's stand-in for the official postgres image's entrypoint, in an image built from Debian's postgresql-15 package (build.sh).
 # It honours the part of the image's contract that Aspire's AddPostgres(...).WithDataVolume() relies on, and nothing more:
 #   - on an empty data directory (PGDATA, default /var/lib/postgresql/15/docker, under the volume at /var/lib/postgresql): initdb as
 #     POSTGRES_USER (default postgres) with POSTGRES_PASSWORD (required unless POSTGRES_HOST_AUTH_METHOD=trust) and POSTGRES_INITDB_ARGS,
