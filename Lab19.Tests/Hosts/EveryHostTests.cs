@@ -9,6 +9,7 @@ namespace Lab19.Tests;
 /// the lab runs, keeps its data across Ctrl+C and leaves no process behind, even when the AppHost is killed; with neither, and when the
 /// start fails, the AppHost ends by itself with exit code 1 and a message, never a stack trace or a hang.
 /// </summary>
+[Collection(DefaultPortsCollection.Name)]
 public sealed class EveryHostTests : IDisposable
 {
     private readonly string _dataHome = AppHostProcess.NewDataHome();
