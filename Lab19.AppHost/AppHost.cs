@@ -2,7 +2,7 @@
 using Lab19.AppHost;
 
 // `-- --preflight`: report what this host offers the lab and how a plain run would use it; start nothing (exit code 1 where Beyla cannot run).
-if (args.Contains(PreflightResourceBuilderExtensions.Flag)) return await PreflightResourceBuilderExtensions.PrintPreflightAsync(Console.Out);
+if (args.Contains(PreflightCommand.Flag)) return await PreflightCommand.PrintAsync(Console.Out);
 
 var builder = DistributedApplication.CreateBuilder(args);
 
@@ -10,8 +10,8 @@ var builder = DistributedApplication.CreateBuilder(args);
 // (Plan/LabPlan.cs). Where nothing fits, the AppHost says what is missing and the ways out, and exits with 1.
 if (await builder.PlanForThisHostAsync() is not { } plan) return 1;
 var lab = plan.Settings;
-// Who instruments the services: Beyla (ebpf), the runtime agent in both (agent), or the agent in user-service and Beyla for point-service (hybrid).
-var instrumentation = builder.AddInstrumentation(plan.Instrumentation, lab);
+// Who instruments each service (Instrumentation/): Beyla from the kernel, or the runtime agent in the process (hybrid: the agent in user-service).
+var (userServiceBy, pointServiceBy) = plan.Instrumentation.Instrumenters();
 
 // Databases: containers, the servers installed on this host (LocalDatabases/), or existing servers (ConnectionStrings:userdb / :pointdb).
 var userdb = plan.UserDb switch
@@ -28,14 +28,14 @@ var pointdb = plan.PointDb switch
 };
 
 var pointService = builder.AddProject<Projects.PointService>("point-service")
-    .WithUnproxiedHttpEndpoint(lab.PointServicePort)
-    .WithInstrumentation(instrumentation, agentIn: InstrumentationMode.Agent)
+    .WithUnproxiedHttpEndpoint(lab.PointServicePort, reachableFromContainers: plan.Observability)
+    .WithInstrumentation(pointServiceBy, lab.Agent)
     .WithReference(pointdb).WaitFor(pointdb)
     .WithHttpHealthCheck("/health");
 
 var userService = builder.AddProject<Projects.UserService>("user-service")
-    .WithUnproxiedHttpEndpoint(lab.UserServicePort)
-    .WithInstrumentation(instrumentation, agentIn: InstrumentationMode.Agent | InstrumentationMode.Hybrid)
+    .WithUnproxiedHttpEndpoint(lab.UserServicePort, reachableFromContainers: plan.Observability)
+    .WithInstrumentation(userServiceBy, lab.Agent)
     .WithReference(userdb).WaitFor(userdb)
     .WithReference(pointService).WaitFor(pointService)
     .WithDotnetTracePropagation(lab.DotnetTracePropagation)
@@ -46,21 +46,20 @@ if (plan.Observability)
 {
     var lgtm = builder.AddLgtm("lgtm", lab.GrafanaPort)
         .WithDashboards("../grafana");
-    instrumentation.SendAgentTelemetryTo(lgtm.GetOtlpGrpcEndpoint());
 
     if (plan.Beyla)
     {
         builder.AddBeyla("beyla", "../beyla/beyla-config.yml", lab.Beyla.Privileged)
-            .WithServices(instrumentation.WatchedByBeyla(userService, pointService))
+            .WithServices(userService, pointService)
             .WithTracePrinter(lab.Beyla.TracePrinter)
-            .WithOtlpExporter(lgtm.GetOtlpGrpcEndpoint())
+            .WithOtlpExporter(lgtm.Resource.OtlpGrpcEndpoint)
             .WaitFor(lgtm);
     }
 
     builder.AddK6("k6", "../k6", "load.js")
         .WithTarget("USER_SERVICE_URL", userService)
         .WithTarget("POINT_SERVICE_URL", pointService)
-        .WithOtlpMetrics(lgtm.GetOtlpGrpcEndpoint())
+        .WithOtlpMetrics(lgtm.Resource.OtlpGrpcEndpoint)
         .WaitFor(userService).WaitFor(pointService).WaitFor(lgtm);
 }
 // What this host cannot run (Beyla without eBPF, lgtm and k6 without Docker) stands in the dashboard with the reason.

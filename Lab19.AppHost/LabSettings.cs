@@ -1,12 +1,12 @@
 using Microsoft.Extensions.Configuration;
 
-namespace Aspire.Hosting;
+namespace Lab19.AppHost;
 
 /// <summary>
 /// The lab's settings: the <c>Lab19</c> configuration section (appsettings.json, command line, environment), bound once, with every
 /// default here and every value checked before the AppHost builds anything.
 /// </summary>
-public sealed record LabSettings
+internal sealed record LabSettings
 {
     public const string Section = "Lab19";
 
@@ -119,7 +119,7 @@ public sealed record LabSettings
         {
             yield return $"{string.Join(" and ", shared.Select(p => $"{Section}:{p.Key}"))} share port {shared.Key}: each needs a port of its own.";
         }
-        if (!IsAuto(Instrumentation) && LabInstrumentation.ParseMode(Instrumentation) is null)
+        if (!IsAuto(Instrumentation) && InstrumentationModes.Parse(Instrumentation) is null)
         {
             yield return $"{Section}:Instrumentation must be auto, ebpf, agent or hybrid, not '{Instrumentation}'.";
         }

@@ -1,30 +1,9 @@
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace Lab19.ServiceDefaults;
-
-/// <summary>Whether the service's database has been migrated and seeded; readiness and the data endpoints depend on it.</summary>
-public sealed class DatabaseReadiness
-{
-    private volatile bool _ready;
-    private volatile string _status = "The database has not been migrated yet.";
-
-    public bool IsReady => _ready;
-    public string Status => _status;
-
-    internal void Waiting(string reason) => _status = reason;
-
-    internal void Ready()
-    {
-        _status = "The database is migrated and seeded.";
-        _ready = true;
-    }
-}
 
 /// <summary>
 /// Applies the EF Core migrations inside the provider's execution strategy and then seeds idempotently.
@@ -86,43 +65,5 @@ public static class DatabaseMigratorExtensions
         builder.Services.AddHostedService<DatabaseMigrator<TContext>>();
         builder.Services.AddHealthChecks().AddCheck<DatabaseHealthCheck<TContext>>("database");
         return builder;
-    }
-
-    /// <summary>
-    /// Answers requests under <paramref name="path"/> with 503 ProblemDetails while the database is still being migrated,
-    /// before anything touches a half-made schema (a middleware, because endpoint filters run after the DbContext is resolved).
-    /// </summary>
-    public static WebApplication UseDatabaseReadiness(this WebApplication app, string path = "/api")
-    {
-        var readiness = app.Services.GetRequiredService<DatabaseReadiness>();
-        app.Use(async (context, next) =>
-        {
-            if (readiness.IsReady || !context.Request.Path.StartsWithSegments(path))
-            {
-                await next(context);
-                return;
-            }
-            await TypedResults.Problem(title: "Database not ready", detail: readiness.Status, statusCode: StatusCodes.Status503ServiceUnavailable)
-                .ExecuteAsync(context);
-        });
-        return app;
-    }
-
-    // The EF Core DbContext check would resolve the context before the migrator has ever reached the database; this one waits for it.
-    private sealed class DatabaseHealthCheck<TContext>(DatabaseReadiness readiness, IServiceProvider services) : IHealthCheck
-        where TContext : DbContext
-    {
-        public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
-        {
-            if (!readiness.IsReady)
-            {
-                return HealthCheckResult.Unhealthy(readiness.Status);
-            }
-            await using var scope = services.CreateAsyncScope();
-            var db = scope.ServiceProvider.GetRequiredService<TContext>();
-            return await db.Database.CanConnectAsync(cancellationToken)
-                ? HealthCheckResult.Healthy(readiness.Status)
-                : HealthCheckResult.Unhealthy("The database does not answer.");
-        }
     }
 }

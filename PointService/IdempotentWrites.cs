@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text.Json;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using MySqlConnector;
 using PointService.Contracts;
@@ -21,7 +22,7 @@ public static class IdempotentWrites
     /// <summary>Set on an answer that repeats the original 201 instead of storing anything (as Stripe's API does).</summary>
     public const string ReplayedHeader = "Idempotent-Replayed";
 
-    public enum Outcome
+    private enum Outcome
     {
         /// <summary>The record was stored now.</summary>
         Created,
@@ -51,20 +52,46 @@ public static class IdempotentWrites
         SHA256.HashData(JsonSerializer.SerializeToUtf8Bytes(request, PointsJsonContext.Default.AddPointsRequest));
 
     /// <summary>
-    /// Returns what <paramref name="key"/> stored before, or, when it is new, stores a record made by <paramref name="newRecord"/>
-    /// together with the key. A request racing another with the same key waits on the key's index entry until the other
-    /// commits, fails with a duplicate key, and then reads the other's record.
+    /// Answers a POST with the key <paramref name="key"/>: 201 with the record stored now, or with the one the key stored before for the
+    /// same request (marked <see cref="ReplayedHeader"/>); 422 when the key was used for a different request; 409 when another request
+    /// holds the key. A request racing another with the same key waits on the key's index entry until the other commits, fails with a
+    /// duplicate key, and then reads the other's record.
     /// </summary>
-    public static async Task<(Outcome Outcome, PointResponse? Point)> AddOnceAsync(
-        PointsDbContext db, string key, AddPointsRequest request, Func<PointRecord> newRecord, CancellationToken ct)
+    public static async Task<Results<CreatedAtRoute<PointResponse>, ProblemHttpResult>> AddOnceAsync(
+        PointsDbContext db, HttpResponse response, string key, AddPointsRequest request, Func<PointRecord> newRecord, CancellationToken ct)
     {
-        var fingerprint = Fingerprint(request);
+        var (outcome, point) = await StoreOnceAsync(db, key, Fingerprint(request), newRecord, ct);
+        switch (outcome)
+        {
+            case Outcome.Created:
+                return PointsApi.Created(point!);
+            case Outcome.Replayed:
+                response.Headers[ReplayedHeader] = "true";
+                return PointsApi.Created(point!);
+            case Outcome.KeyReused:
+                return TypedResults.Problem(title: "Idempotency-Key reused",
+                    detail: $"The {Header} '{key}' was used for a different request. Send a new key for a new request.",
+                    statusCode: StatusCodes.Status422UnprocessableEntity);
+            default:
+                return TypedResults.Problem(title: "Idempotency-Key in use",
+                    detail: $"Another request holds the {Header} '{key}'. Retry shortly: nothing was stored.",
+                    statusCode: StatusCodes.Status409Conflict);
+        }
+    }
+
+    /// <summary>
+    /// Returns what <paramref name="key"/> stored before, or, when it is new, stores a record made by <paramref name="newRecord"/>
+    /// together with the key.
+    /// </summary>
+    private static async Task<(Outcome Outcome, PointResponse? Point)> StoreOnceAsync(
+        PointsDbContext db, string key, byte[] fingerprint, Func<PointRecord> newRecord, CancellationToken ct)
+    {
         var strategy = db.Database.CreateExecutionStrategy();
         // The whole exchange is one unit of the retrying strategy: a retry after a commit whose answer was lost finds the key.
         return await strategy.ExecuteAsync<(Outcome, PointResponse?)>(async ct =>
         {
             // Look first: a retry (the usual reason to see a key again) is answered by one read, without a failing insert.
-            if (await FirstUse(db, key, ct) is { } earlier)
+            if (await db.KeyUseAsync(key, ct) is { } earlier)
             {
                 return Answer(earlier, fingerprint);
             }
@@ -81,18 +108,10 @@ public static class IdempotentWrites
             {
                 db.ChangeTracker.Clear(); // lost the race: the winner's record is committed now
             }
-            return await FirstUse(db, key, ct) is { } winner ? Answer(winner, fingerprint) : (Outcome.Conflict, null);
+            return await db.KeyUseAsync(key, ct) is { } winner ? Answer(winner, fingerprint) : (Outcome.Conflict, null);
         }, ct);
     }
 
-    private static (Outcome, PointResponse?) Answer(Use earlier, byte[] fingerprint) =>
+    private static (Outcome, PointResponse?) Answer(PointsDbContext.KeyUse earlier, byte[] fingerprint) =>
         earlier.RequestHash.AsSpan().SequenceEqual(fingerprint) ? (Outcome.Replayed, earlier.Point) : (Outcome.KeyReused, null);
-
-    private sealed record Use(byte[] RequestHash, PointResponse Point);
-
-    private static readonly Func<PointsDbContext, string, CancellationToken, Task<Use?>> FirstUse =
-        EF.CompileAsyncQuery((PointsDbContext db, string key, CancellationToken ct) => db.IdempotencyKeys.AsNoTracking()
-            .Where(k => k.Key == key)
-            .Select(k => new Use(k.RequestHash, new PointResponse(k.Point!.Id, k.Point.UserId, k.Point.Points, k.Point.Reason, k.Point.CreatedAt)))
-            .FirstOrDefault());
 }

@@ -1,6 +1,5 @@
 using Lab19.ServiceDefaults;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.EntityFrameworkCore;
 using PointService.Contracts;
 using PointService.Data;
 
@@ -32,7 +31,7 @@ public static class PointsApi
             return Validation.Problem("limit", $"limit must be between 1 and {MaxLimit}.");
         }
 
-        return TypedResults.Ok(await NewestFirst(db.Points, take).ToArrayAsync(ct));
+        return TypedResults.Ok(await db.NewestAsync(take, ct));
     }
 
     public static async Task<Results<Ok<PointResponse>, ValidationProblem, ProblemHttpResult>> GetPoint(PointsDbContext db, long id, CancellationToken ct)
@@ -42,8 +41,7 @@ public static class PointsApi
             return Validation.Problem("id", idError);
         }
 
-        var point = await db.Points.AsNoTracking().FirstOrDefaultAsync(p => p.Id == id, ct);
-        return point is null ? Problems.NotFound("point", id) : TypedResults.Ok(PointResponse.From(point));
+        return await db.PointAsync(id, ct) is { } point ? TypedResults.Ok(point) : Problems.NotFound("point", id);
     }
 
     public static async Task<Results<Ok<PointResponse[]>, ValidationProblem>> GetUserPoints(PointsDbContext db, int userId, int? limit, CancellationToken ct)
@@ -63,7 +61,7 @@ public static class PointsApi
             return TypedResults.ValidationProblem(errors);
         }
 
-        return TypedResults.Ok(await NewestOfUser(db, userId, take).ToArrayAsync(ct));
+        return TypedResults.Ok(await db.NewestOfUserAsync(userId, take, ct));
     }
 
     public static async Task<Results<Ok<UserTotalResponse>, ValidationProblem>> GetUserTotal(PointsDbContext db, int userId, CancellationToken ct)
@@ -73,8 +71,7 @@ public static class PointsApi
             return Validation.Problem("userId", userIdError);
         }
 
-        var total = await TotalOfUser(db, userId, ct);
-        return TypedResults.Ok(new UserTotalResponse(userId, total));
+        return TypedResults.Ok(new UserTotalResponse(userId, await db.TotalOfUserAsync(userId, ct)));
     }
 
     public static async Task<Results<CreatedAtRoute<PointResponse>, ValidationProblem, ProblemHttpResult>> AddPoints(
@@ -101,43 +98,15 @@ public static class PointsApi
             return Created(PointResponse.From(record));
         }
 
-        var (outcome, point) = await IdempotentWrites.AddOnceAsync(db, key.ToString(), request, NewRecord, ct);
-        switch (outcome)
+        // The answers of a keyed POST (201, replayed 201, 422, 409) are IdempotentWrites' to give.
+        return (await IdempotentWrites.AddOnceAsync(db, http.Response, key.ToString(), request, NewRecord, ct)).Result switch
         {
-            case IdempotentWrites.Outcome.Created:
-                return Created(point!);
-            case IdempotentWrites.Outcome.Replayed:
-                http.Response.Headers[IdempotentWrites.ReplayedHeader] = "true";
-                return Created(point!);
-            case IdempotentWrites.Outcome.KeyReused:
-                return TypedResults.Problem(title: "Idempotency-Key reused",
-                    detail: $"The {IdempotentWrites.Header} '{key}' was used for a different request. Send a new key for a new request.",
-                    statusCode: StatusCodes.Status422UnprocessableEntity);
-            default:
-                return TypedResults.Problem(title: "Idempotency-Key in use",
-                    detail: $"Another request holds the {IdempotentWrites.Header} '{key}'. Retry shortly: nothing was stored.",
-                    statusCode: StatusCodes.Status409Conflict);
-        }
+            CreatedAtRoute<PointResponse> created => created,
+            var problem => (ProblemHttpResult)problem,
+        };
     }
 
-    private static CreatedAtRoute<PointResponse> Created(PointResponse point) => TypedResults.CreatedAtRoute(point, nameof(GetPoint), new { id = point.Id });
-
-    // The two queries behind every GET /api/v1/users/{id}, compiled once: EF skips its per-call query-cache lookup (see bench/README.md).
-    private static readonly Func<PointsDbContext, int, CancellationToken, Task<long>> TotalOfUser =
-        EF.CompileAsyncQuery((PointsDbContext db, int userId, CancellationToken ct) => db.Points.Where(p => p.UserId == userId).Sum(p => (long)p.Points));
-
-    private static readonly Func<PointsDbContext, int, int, IAsyncEnumerable<PointResponse>> NewestOfUser =
-        EF.CompileAsyncQuery((PointsDbContext db, int userId, int take) => db.Points.AsNoTracking()
-            .Where(p => p.UserId == userId)
-            .OrderByDescending(p => p.CreatedAt).ThenByDescending(p => p.Id)
-            .Take(take)
-            .Select(p => new PointResponse(p.Id, p.UserId, p.Points, p.Reason, p.CreatedAt)));
-
-    private static IQueryable<PointResponse> NewestFirst(IQueryable<PointRecord> points, int take) =>
-        points.AsNoTracking()
-            .OrderByDescending(p => p.CreatedAt).ThenByDescending(p => p.Id)
-            .Take(take)
-            .Select(p => new PointResponse(p.Id, p.UserId, p.Points, p.Reason, p.CreatedAt));
+    internal static CreatedAtRoute<PointResponse> Created(PointResponse point) => TypedResults.CreatedAtRoute(point, nameof(GetPoint), new { id = point.Id });
 
     public static Dictionary<string, string[]> Validate(AddPointsRequest request)
     {

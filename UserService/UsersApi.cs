@@ -31,12 +31,7 @@ public static partial class UsersApi
             return Validation.Problem("limit", $"limit must be between 1 and {MaxLimit}.");
         }
 
-        var users = await db.Users.AsNoTracking()
-            .OrderBy(u => u.Id)
-            .Take(take)
-            .Select(u => new UserResponse(u.Id, u.Name, u.Email, u.CreatedAt))
-            .ToArrayAsync(ct);
-        return TypedResults.Ok(users);
+        return TypedResults.Ok(await db.FirstUsersAsync(take, ct));
     }
 
     public static async Task<Results<Ok<UserWithPointsResponse>, ValidationProblem, ProblemHttpResult>> GetUser(
@@ -47,7 +42,7 @@ public static partial class UsersApi
             return Validation.Problem("id", idError);
         }
 
-        var user = await UserById(db, id, ct);
+        var user = await db.UserAsync(id, ct);
         if (user is null)
         {
             return Problems.NotFound("user", id);
@@ -65,10 +60,6 @@ public static partial class UsersApi
             return TypedResults.Problem(title: "point-service unavailable", detail: e.Message, statusCode: StatusCodes.Status503ServiceUnavailable);
         }
     }
-
-    // The query behind every GET /api/v1/users/{id}, compiled once: EF skips its per-call query-cache lookup (see bench/README.md).
-    private static readonly Func<UsersDbContext, int, CancellationToken, Task<User?>> UserById =
-        EF.CompileAsyncQuery((UsersDbContext db, int id, CancellationToken ct) => db.Users.AsNoTracking().FirstOrDefault(u => u.Id == id));
 
     public static async Task<Results<CreatedAtRoute<UserResponse>, ValidationProblem, ProblemHttpResult>> CreateUser(
         UsersDbContext db, CreateUserRequest request, TimeProvider clock, CancellationToken ct)

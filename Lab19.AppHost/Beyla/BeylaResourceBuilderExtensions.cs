@@ -1,14 +1,11 @@
-namespace Aspire.Hosting;
+namespace Lab19.AppHost;
 
 /// <summary>
 /// Grafana Beyla: eBPF auto-instrumentation of the uninstrumented services, found by the ports they listen on.
 /// Every Beyla behaviour relied on here is listed with its upstream source in docs/beyla-facts.md.
 /// </summary>
-public static class BeylaResourceBuilderExtensions
+internal static class BeylaResourceBuilderExtensions
 {
-    public const string Image = "grafana/beyla";
-    /// <summary>The newest release tag in grafana/beyla's history when the lab was last checked (see docs/beyla-facts.md).</summary>
-    public const string Tag = "3.33.0";
     public const string ConfigTarget = "/config/beyla-config.yml";
 
     /// <summary>
@@ -31,14 +28,18 @@ public static class BeylaResourceBuilderExtensions
     /// <param name="privileged">--privileged, or only <see cref="Capabilities"/>.</param>
     public static IResourceBuilder<HostNetworkContainerResource> AddBeyla(this IDistributedApplicationBuilder builder, string name, string configFile, bool privileged)
     {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        ArgumentException.ThrowIfNullOrEmpty(configFile);
+
         // --pid=host lets Beyla see the services' processes; the host network namespace (AddHostNetworkContainer) lets it see the
         // host's interfaces, loopback included, for network flow metrics and network-level context propagation.
         string[] runtimeArgs = privileged
             ? ["--privileged", "--pid=host"]
             : ["--pid=host", "--security-opt=apparmor=unconfined"];
 
-        var beyla = builder.AddHostNetworkContainer(name, Image, Tag)
-            .WithImageRegistry("docker.io")
+        var beyla = builder.AddHostNetworkContainer(name, BeylaContainerImageTags.Image, BeylaContainerImageTags.Tag)
+            .WithImageRegistry(BeylaContainerImageTags.Registry)
             .WithContainerRuntimeArgs(runtimeArgs)
             .WithCapabilities(privileged ? [] : Capabilities)
             .WithBindMount(Path.GetFullPath(configFile, builder.AppHostDirectory), ConfigTarget, isReadOnly: true)
@@ -54,11 +55,16 @@ public static class BeylaResourceBuilderExtensions
     }
 
     /// <summary>
-    /// Instruments exactly these services: the ports of their "http" endpoints, read from the resources themselves when Beyla starts.
-    /// They must be unproxied (WithUnproxiedHttpEndpoint), or the port would belong to DCP's proxy.
+    /// Instruments those of <paramref name="services"/> that are marked <see cref="Instrumenter.Beyla"/> (WithInstrumentation): the ports
+    /// of their "http" endpoints, read from the resources themselves when Beyla starts. They must be unproxied
+    /// (WithUnproxiedHttpEndpoint), or the port would belong to DCP's proxy.
     /// </summary>
-    public static IResourceBuilder<HostNetworkContainerResource> WithServices(this IResourceBuilder<HostNetworkContainerResource> beyla, params IResourceBuilder<ProjectResource>[] services) =>
-        beyla.WithEnvironment(context => context.EnvironmentVariables[OpenPortVariable] = string.Join(',', services.Select(s => ListeningPort(s.Resource))));
+    public static IResourceBuilder<HostNetworkContainerResource> WithServices(this IResourceBuilder<HostNetworkContainerResource> beyla, params IResourceBuilder<ProjectResource>[] services)
+    {
+        ArgumentNullException.ThrowIfNull(beyla);
+        return beyla.WithEnvironment(context => context.EnvironmentVariables[OpenPortVariable] =
+            string.Join(',', services.Where(s => s.Resource.InstrumentedBy() == Instrumenter.Beyla).Select(s => ListeningPort(s.Resource))));
+    }
 
     private static int ListeningPort(ProjectResource service)
     {
@@ -82,4 +88,12 @@ public static class BeylaResourceBuilderExtensions
     /// <summary>BEYLA_TRACE_PRINTER: "text" prints every captured span to Beyla's console log, "disabled" does not.</summary>
     public static IResourceBuilder<HostNetworkContainerResource> WithTracePrinter(this IResourceBuilder<HostNetworkContainerResource> beyla, string printer) =>
         beyla.WithEnvironment("BEYLA_TRACE_PRINTER", printer);
+}
+
+/// <summary>The image Beyla runs: the newest release tag in grafana/beyla's history when the lab was last checked (see docs/beyla-facts.md).</summary>
+internal static class BeylaContainerImageTags
+{
+    public const string Registry = "docker.io";
+    public const string Image = "grafana/beyla";
+    public const string Tag = "3.33.0";
 }

@@ -1,50 +1,56 @@
-namespace Aspire.Hosting;
+namespace Lab19.AppHost;
 
-/// <summary>Lab19:Instrumentation = ebpf | agent | hybrid, applied to the services (the agent) and, through <see cref="LabInstrumentation.WatchedByBeyla"/>, to Beyla.</summary>
-public static class InstrumentationBuilderExtensions
+/// <summary>Who instruments a service, marked on it in AppHost.cs and applied by one environment callback per service when it starts.</summary>
+internal static class InstrumentationBuilderExtensions
 {
-    /// <summary>The mode the plan chose (Lab19:Instrumentation, auto resolved) and the agent's destination (Lab19:Agent:OtlpEndpoint/OtlpProtocol).</summary>
-    public static LabInstrumentation AddInstrumentation(this IDistributedApplicationBuilder builder, InstrumentationMode mode, LabSettings lab)
-    {
-        var instrumentation = LabInstrumentation.From(mode, lab);
-        if (instrumentation.Mode != InstrumentationMode.Ebpf && builder.ExecutionContext.IsRunMode && !File.Exists(LabInstrumentation.AgentPath))
-        {
-            throw new InvalidOperationException($"Lab19:Instrumentation={instrumentation.Mode} needs {LabInstrumentation.AgentPath}: build the solution (the AppHost builds Lab19.Agent).");
-        }
-        return instrumentation;
-    }
-
     /// <summary>
-    /// In the modes named by <paramref name="agentIn"/> the service starts with the runtime agent and exports OTLP; in the others it exports
+    /// <see cref="Instrumenter.RuntimeAgent"/>: the service starts with the runtime agent and exports OTLP to lgtm when the graph has it,
+    /// else to Lab19:Agent:OtlpEndpoint when set, else to the Aspire dashboard. <see cref="Instrumenter.Beyla"/>: the service exports
     /// nothing and keeps only its service name, which Beyla uses (see <see cref="ServiceResourceBuilderExtensions.WithoutTelemetryExport"/>).
     /// </summary>
-    public static IResourceBuilder<ProjectResource> WithInstrumentation(this IResourceBuilder<ProjectResource> service,
-        LabInstrumentation instrumentation, InstrumentationMode agentIn)
+    public static IResourceBuilder<ProjectResource> WithInstrumentation(this IResourceBuilder<ProjectResource> service, Instrumenter by, LabSettings.AgentSettings agent)
     {
-        instrumentation.Add(service, agentIn);
-        return instrumentation.HasAgent(service) ? service.WithRuntimeAgent(instrumentation) : service.WithoutTelemetryExport();
+        ArgumentNullException.ThrowIfNull(service);
+        ArgumentNullException.ThrowIfNull(agent);
+        service.WithAnnotation(new InstrumentationAnnotation(by), ResourceAnnotationMutationBehavior.Replace);
+        if (by == Instrumenter.Beyla)
+        {
+            return service.WithoutTelemetryExport();
+        }
+        if (service.ApplicationBuilder.ExecutionContext.IsRunMode && !File.Exists(RuntimeAgent.Path))
+        {
+            throw new InvalidOperationException($"{service.Resource.Name} needs the runtime agent, {RuntimeAgent.Path}: build the solution (the AppHost builds Lab19.Agent).");
+        }
+        return service.WithRuntimeAgent(agent);
     }
+
+    /// <summary>Who instruments <paramref name="service"/> (Beyla where it is not marked).</summary>
+    public static Instrumenter InstrumentedBy(this IResource service) =>
+        service.Annotations.OfType<InstrumentationAnnotation>().LastOrDefault()?.By ?? Instrumenter.Beyla;
 
     /// <summary>
     /// DOTNET_STARTUP_HOOKS loads Lab19.Agent into the unmodified service; the standard OTEL_* variables tell it where to send what.
     /// Aspire already gives every project OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES and the dashboard's OTLP endpoint (with fast
     /// export intervals); those stay unless lgtm or Lab19:Agent:OtlpEndpoint is the destination.
     /// </summary>
-    private static IResourceBuilder<ProjectResource> WithRuntimeAgent(this IResourceBuilder<ProjectResource> service, LabInstrumentation instrumentation) =>
+    private static IResourceBuilder<ProjectResource> WithRuntimeAgent(this IResourceBuilder<ProjectResource> service, LabSettings.AgentSettings agent) =>
         service.WithEnvironment(context =>
         {
             var env = context.EnvironmentVariables;
-            env["DOTNET_STARTUP_HOOKS"] = LabInstrumentation.AgentPath;
+            env["DOTNET_STARTUP_HOOKS"] = RuntimeAgent.Path;
             env["OTEL_SERVICE_NAME"] = service.Resource.Name;
-            if (instrumentation.OtlpEndpoint is not null || instrumentation.Lgtm is not null)
+            // lgtm, when the graph has it: Grafana shows the agent's telemetry as it shows Beyla's.
+            var lgtm = service.ApplicationBuilder.Resources.OfType<LgtmResource>().SingleOrDefault();
+            if (agent.OtlpEndpoint is null && lgtm is null)
             {
-                // The dashboard's endpoint, protocol and API-key header are not for another receiver.
-                foreach (var key in env.Keys.Where(k => k.StartsWith("OTEL_EXPORTER_OTLP_", StringComparison.Ordinal)).ToList())
-                {
-                    env.Remove(key);
-                }
-                env["OTEL_EXPORTER_OTLP_ENDPOINT"] = (object?)instrumentation.OtlpEndpoint ?? instrumentation.Lgtm!;
-                env["OTEL_EXPORTER_OTLP_PROTOCOL"] = instrumentation.OtlpEndpoint is not null ? instrumentation.OtlpProtocol : "grpc";
+                return;
             }
+            // The dashboard's endpoint, protocol and API-key header are not for another receiver.
+            foreach (var key in env.Keys.Where(k => k.StartsWith("OTEL_EXPORTER_OTLP_", StringComparison.Ordinal)).ToList())
+            {
+                env.Remove(key);
+            }
+            env["OTEL_EXPORTER_OTLP_ENDPOINT"] = agent.OtlpEndpoint is { } endpoint ? endpoint : lgtm!.OtlpGrpcEndpoint;
+            env["OTEL_EXPORTER_OTLP_PROTOCOL"] = agent.OtlpEndpoint is not null ? agent.OtlpProtocol : "grpc";
         });
 }

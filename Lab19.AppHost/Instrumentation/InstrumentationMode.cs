@@ -1,15 +1,59 @@
-namespace Aspire.Hosting;
+using System.Reflection;
 
-/// <summary>Who turns the services' work into telemetry: the value of <c>Lab19:Instrumentation</c>.</summary>
-[Flags]
-public enum InstrumentationMode
+namespace Lab19.AppHost;
+
+/// <summary>Who turns the services' work into telemetry: the value of <c>Lab19:Instrumentation</c> once auto is resolved.</summary>
+internal enum InstrumentationMode
 {
-    /// <summary>Beyla, from the kernel, outside the processes (the lab's default).</summary>
-    Ebpf = 1,
+    /// <summary>Beyla, from the kernel, outside the processes.</summary>
+    Ebpf,
 
     /// <summary>The runtime agent (Lab19.Agent, the OpenTelemetry .NET SDK by a startup hook) inside both services; no Beyla.</summary>
-    Agent = 2,
+    Agent,
 
-    /// <summary>The runtime agent in the services that take it in this mode (user-service), Beyla for the others.</summary>
-    Hybrid = 4,
+    /// <summary>The runtime agent in user-service, Beyla for point-service.</summary>
+    Hybrid,
+}
+
+/// <summary>Who instruments one service.</summary>
+internal enum Instrumenter
+{
+    /// <summary>Beyla watches the service's port; the service exports nothing itself.</summary>
+    Beyla,
+
+    /// <summary>The runtime agent, loaded into the unmodified service at start-up, exports OTLP.</summary>
+    RuntimeAgent,
+}
+
+/// <summary>Marks a service with who instruments it (<see cref="InstrumentationBuilderExtensions.WithInstrumentation"/>); Beyla watches the services marked <see cref="Instrumenter.Beyla"/>.</summary>
+internal sealed record InstrumentationAnnotation(Instrumenter By) : IResourceAnnotation;
+
+internal static class InstrumentationModes
+{
+    /// <summary>Lab19:Instrumentation other than auto, in any case; null for a value that names no mode (<see cref="LabSettings.Validate"/> reports it).</summary>
+    public static InstrumentationMode? Parse(string? value) => value?.Trim().ToLowerInvariant() switch
+    {
+        "ebpf" => InstrumentationMode.Ebpf,
+        "agent" => InstrumentationMode.Agent,
+        "hybrid" => InstrumentationMode.Hybrid,
+        _ => null,
+    };
+
+    /// <summary>Who instruments user-service and point-service in <paramref name="mode"/>: hybrid gives the calling service the agent.</summary>
+    public static (Instrumenter UserService, Instrumenter PointService) Instrumenters(this InstrumentationMode mode) => mode switch
+    {
+        InstrumentationMode.Ebpf => (Instrumenter.Beyla, Instrumenter.Beyla),
+        InstrumentationMode.Agent => (Instrumenter.RuntimeAgent, Instrumenter.RuntimeAgent),
+        _ => (Instrumenter.RuntimeAgent, Instrumenter.Beyla),
+    };
+}
+
+/// <summary>Lab19.Agent.dll, the runtime agent, as the AppHost's build left it (the AppHost builds the agent through a project reference).</summary>
+internal static class RuntimeAgent
+{
+    /// <summary>The key of the [AssemblyMetadata] in which the AppHost's build records where it built Lab19.Agent.dll.</summary>
+    public const string PathMetadata = "Lab19.AgentPath";
+
+    public static string Path =>
+        typeof(RuntimeAgent).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == PathMetadata).Value!;
 }

@@ -1,4 +1,3 @@
-using Lab19.AppHost.Preflight;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;

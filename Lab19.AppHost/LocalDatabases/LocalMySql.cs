@@ -1,5 +1,3 @@
-using Lab19.AppHost.Preflight;
-
 namespace Lab19.AppHost;
 
 /// <summary>

@@ -1,5 +1,4 @@
 using System.Globalization;
-using Lab19.AppHost.Preflight;
 
 namespace Lab19.AppHost;
 

@@ -1,5 +1,3 @@
-using Lab19.AppHost.Preflight;
-
 namespace Lab19.AppHost;
 
 /// <summary>Where a database runs.</summary>
@@ -109,7 +107,7 @@ internal sealed record LabPlan
 
         var observability = lab.Observability.Enabled && docker;
         var auto = LabSettings.IsAuto(lab.Instrumentation);
-        var mode = auto ? (observability && ebpf ? InstrumentationMode.Ebpf : InstrumentationMode.Agent) : LabInstrumentation.ParseMode(lab.Instrumentation)!.Value;
+        var mode = auto ? (observability && ebpf ? InstrumentationMode.Ebpf : InstrumentationMode.Agent) : InstrumentationModes.Parse(lab.Instrumentation)!.Value;
         var beyla = mode != InstrumentationMode.Agent && observability && ebpf;
         var failures = report?.Failures.Select(f => f.Line).ToList() ?? [];
         var leftOut = new List<LeftOut>();
@@ -149,6 +147,12 @@ internal sealed record LabPlan
                     "Run with --Lab19:Instrumentation=auto (the default) to have the runtime agent instrument the services instead.",
                 ]));
             }
+        }
+
+        if (!lab.DotnetTracePropagation && mode != InstrumentationMode.Ebpf)
+        {
+            // Lab19.Agent's startup hook switches HttpClient's propagation on in the services it runs in: the agent owns propagation there.
+            choices.Add($"trace propagation: Lab19:DotnetTracePropagation=false has no effect on {(mode == InstrumentationMode.Agent ? "the services" : "user-service")}, where the runtime agent writes the traceparent itself");
         }
 
         if (lab.Observability.Enabled && !docker)

@@ -1,4 +1,3 @@
-using Lab19.AppHost.Preflight;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;

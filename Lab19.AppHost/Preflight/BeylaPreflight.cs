@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
 
-namespace Lab19.AppHost.Preflight;
+namespace Lab19.AppHost;
 
 /// <summary>
 /// The checks, each reading its facts through an <see cref="IHostProbe"/>. The kernel rules are Beyla's own
@@ -11,7 +11,7 @@ namespace Lab19.AppHost.Preflight;
 /// KernelLockdownMode), and 5.17 is where Beyla switches from bounded header parsing to BPF loops (same file, SupportsEBPFLoops).
 /// The Docker checks are the lab's: Beyla must share the kernel and the PID namespace of the services.
 /// </summary>
-public static partial class BeylaPreflight
+internal static partial class BeylaPreflight
 {
     public const string Linux = "linux", Docker = "docker", DockerRootful = "docker-rootful", DockerEngine = "docker-engine",
         Kernel = "kernel", KernelHeaders = "kernel-5.17", Btf = "btf", Kprobes = "kprobes", Lockdown = "lockdown";

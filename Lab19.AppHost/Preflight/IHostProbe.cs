@@ -1,10 +1,10 @@
 using System.ComponentModel;
 using System.Diagnostics;
 
-namespace Lab19.AppHost.Preflight;
+namespace Lab19.AppHost;
 
 /// <summary>Where the preflight reads its facts: <see cref="HostProbe"/> reads this host, tests pass fakes.</summary>
-public interface IHostProbe
+internal interface IHostProbe
 {
     bool IsLinux { get; }
 
@@ -29,10 +29,10 @@ public interface IHostProbe
     Task<CommandResult> RunAsync(string command, IReadOnlyList<string> args, TimeSpan timeout, CancellationToken cancellationToken);
 }
 
-public sealed record CommandResult(int ExitCode, string StandardOutput, string StandardError);
+internal sealed record CommandResult(int ExitCode, string StandardOutput, string StandardError);
 
 /// <summary>The real host.</summary>
-public sealed class HostProbe : IHostProbe
+internal sealed class HostProbe : IHostProbe
 {
     public bool IsLinux => OperatingSystem.IsLinux();
 
@@ -93,6 +93,8 @@ public sealed class HostProbe : IHostProbe
             catch (TimeoutException)
             {
                 process.Kill(entireProcessTree: true);
+                // Reaped before the answer: no process of the probe outlives it.
+                await process.WaitForExitAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10), CancellationToken.None);
                 return new CommandResult(-1, "", $"{command} {string.Join(' ', args)} did not answer within {timeout.TotalSeconds:0} s");
             }
             return new CommandResult(process.ExitCode, await stdout, await stderr);

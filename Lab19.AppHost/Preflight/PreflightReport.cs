@@ -1,11 +1,11 @@
-namespace Lab19.AppHost.Preflight;
+namespace Lab19.AppHost;
 
-public enum CheckStatus { Pass, Warn, Fail, Skipped }
+internal enum CheckStatus { Pass, Warn, Fail, Skipped }
 
 /// <param name="Name">A stable key, e.g. "kprobes".</param>
 /// <param name="Detail">What was found, in one sentence.</param>
 /// <param name="Fix">What to do about a failure or warning.</param>
-public sealed record PreflightCheck(string Name, CheckStatus Status, string Detail, string? Fix = null)
+internal sealed record PreflightCheck(string Name, CheckStatus Status, string Detail, string? Fix = null)
 {
     private static readonly Dictionary<CheckStatus, string> Marks = new()
     {
@@ -20,7 +20,7 @@ public sealed record PreflightCheck(string Name, CheckStatus Status, string Deta
 }
 
 /// <summary>What the eBPF part of the lab needs from this host, check by check.</summary>
-public sealed record PreflightReport(IReadOnlyList<PreflightCheck> Checks)
+internal sealed record PreflightReport(IReadOnlyList<PreflightCheck> Checks)
 {
     /// <summary>What the lab does instead where Beyla cannot run.</summary>
     public const string Alternatives =

@@ -1,20 +1,24 @@
-namespace Aspire.Hosting;
+namespace Lab19.AppHost;
 
 /// <summary>How the two uninstrumented services are run so that Beyla can find and name them.</summary>
-public static class ServiceResourceBuilderExtensions
+internal static class ServiceResourceBuilderExtensions
 {
     /// <summary>
     /// The service itself listens on <paramref name="port"/> (no DCP proxy in front): Beyla discovers processes by the port they open.
-    /// It binds all interfaces so the beyla and k6 containers can reach it through the host.
+    /// It binds all interfaces only when a container must reach it through the host (k6; Beyla shares the host's network and needs
+    /// no more than loopback), and loopback only otherwise, so a lab without containers opens nothing to the network.
     /// </summary>
-    public static IResourceBuilder<ProjectResource> WithUnproxiedHttpEndpoint(this IResourceBuilder<ProjectResource> service, int port) =>
-        service.WithEndpoint("http", e =>
+    public static IResourceBuilder<ProjectResource> WithUnproxiedHttpEndpoint(this IResourceBuilder<ProjectResource> service, int port, bool reachableFromContainers)
+    {
+        ArgumentNullException.ThrowIfNull(service);
+        return service.WithEndpoint("http", e =>
         {
             e.Port = port;
             e.TargetPort = port;
             e.IsProxied = false;
-            e.TargetHost = "0.0.0.0";
+            e.TargetHost = reachableFromContainers ? "0.0.0.0" : "127.0.0.1";
         });
+    }
 
     /// <summary>
     /// Keeps OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES (Beyla names the service from them) and drops the exporter

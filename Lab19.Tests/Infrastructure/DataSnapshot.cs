@@ -8,19 +8,30 @@ namespace Lab19.Tests.Infrastructure;
 /// <summary>One of the lab's two databases on the shared servers.</summary>
 public enum LabDatabase { Users, Points }
 
-/// <summary>What both databases hold, read directly with SQL: compared before and after requests that must change nothing.</summary>
-public sealed record DataSnapshot(long PointRows, long PointSum, long MaxPointId, long UserRows, long MaxUserId)
+/// <summary>
+/// What both databases hold, read directly with SQL: compared before and after requests that must change nothing.
+/// Every table a request can write is counted: points, idempotency keys (stored with a keyed POST's record) and users.
+/// </summary>
+public sealed record DataSnapshot(long PointRows, long PointSum, long MaxPointId, long KeyRows, long MaxKeyPointId, long UserRows, long MaxUserId)
 {
     public static async Task<DataSnapshot> TakeAsync(LabFixture fixture)
     {
         var points = await RowAsync(fixture, LabDatabase.Points, "SELECT COUNT(*), COALESCE(SUM(points), 0), COALESCE(MAX(id), 0) FROM points");
+        var keys = await RowAsync(fixture, LabDatabase.Points, "SELECT COUNT(*), COALESCE(MAX(point_id), 0) FROM idempotency_keys");
         var users = await RowAsync(fixture, LabDatabase.Users, "SELECT COUNT(*), COALESCE(MAX(id), 0) FROM users");
-        return new DataSnapshot(points[0], points[1], points[2], users[0], users[1]);
+        return new DataSnapshot(points[0], points[1], points[2], keys[0], keys[1], users[0], users[1]);
     }
 
     /// <summary>The first column of the first row of <paramref name="sql"/>, as a number (a COUNT, a SUM).</summary>
     public static async Task<long> ScalarAsync(LabFixture fixture, LabDatabase database, string sql) =>
         (await RowAsync(fixture, database, sql))[0];
+
+    /// <summary>As <see cref="ScalarAsync(LabFixture, LabDatabase, string)"/>, in the database <paramref name="name"/> of a lab of its own on the shared servers.</summary>
+    public static async Task<long> ScalarAsync(SharedDatabases databases, LabDatabase database, string name, string sql)
+    {
+        await using var connection = await OpenAsync(databases, database, name);
+        return (await RowAsync(connection, sql))[0];
+    }
 
     /// <summary>Runs a statement directly (e.g. to plant rows a test needs), returning the rows affected.</summary>
     public static async Task<int> ExecuteAsync(LabFixture fixture, LabDatabase database, string sql)
@@ -35,6 +46,11 @@ public sealed record DataSnapshot(long PointRows, long PointSum, long MaxPointId
     private static async Task<long[]> RowAsync(LabFixture fixture, LabDatabase database, string sql)
     {
         await using var connection = await OpenAsync(fixture, database);
+        return await RowAsync(connection, sql);
+    }
+
+    private static async Task<long[]> RowAsync(DbConnection connection, string sql)
+    {
         await using var command = connection.CreateCommand();
         command.CommandText = sql;
         await using var reader = await command.ExecuteReaderAsync();
@@ -42,11 +58,14 @@ public sealed record DataSnapshot(long PointRows, long PointSum, long MaxPointId
         return [.. Enumerable.Range(0, reader.FieldCount).Select(i => Convert.ToInt64(reader.GetValue(i)))];
     }
 
-    private static async Task<DbConnection> OpenAsync(LabFixture fixture, LabDatabase database)
+    private static Task<DbConnection> OpenAsync(LabFixture fixture, LabDatabase database) =>
+        OpenAsync(fixture.Databases, database, database == LabDatabase.Points ? LabFixture.PointDb : LabFixture.UserDb);
+
+    private static async Task<DbConnection> OpenAsync(SharedDatabases databases, LabDatabase database, string name)
     {
         DbConnection connection = database == LabDatabase.Points
-            ? new MySqlConnection(fixture.Databases.MariaDb.ConnectionString(LabFixture.PointDb))
-            : new NpgsqlConnection(fixture.Databases.Postgres.ConnectionString(LabFixture.UserDb));
+            ? new MySqlConnection(databases.MariaDb.ConnectionString(name))
+            : new NpgsqlConnection(databases.Postgres.ConnectionString(name));
         await connection.OpenAsync();
         return connection;
     }

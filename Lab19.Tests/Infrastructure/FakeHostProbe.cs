@@ -1,11 +1,10 @@
 // FakeHostProbe: a Linux host that can run Beyla, standing in for the real host in the preflight's tests (each test breaks one fact).
 using System.Text.Json;
-using Lab19.AppHost.Preflight;
 
 namespace Lab19.Tests.Infrastructure;
 
 /// <summary>A Linux host that can run Beyla; each test breaks one fact.</summary>
-public sealed class FakeHostProbe : IHostProbe
+internal sealed class FakeHostProbe : IHostProbe
 {
     public const string Release = "6.8.0-45-generic";
 
@@ -58,11 +57,14 @@ public sealed class FakeHostProbe : IHostProbe
         return Files.GetValueOrDefault(path);
     }
 
+    /// <summary>Runs the docker command for real instead of answering <see cref="Docker"/>, when set.</summary>
+    public Func<IReadOnlyList<string>, CancellationToken, Task<CommandResult>>? DockerCommand { get; init; }
+
     public Task<CommandResult> RunAsync(string command, IReadOnlyList<string> args, TimeSpan timeout, CancellationToken cancellationToken)
     {
         Commands.Add($"{command} {string.Join(' ', args)}");
         Assert.Equal("docker", command);
-        return Task.FromResult(Docker);
+        return DockerCommand is null ? Task.FromResult(Docker) : DockerCommand(args, cancellationToken);
     }
 
     /// <summary>What `docker info --format {{json .}}` prints for a rootful engine on <paramref name="kernel"/>.</summary>
@@ -78,7 +80,7 @@ public sealed class FakeHostProbe : IHostProbe
 }
 
 /// <summary>Runs the preflight on a fake host and reads its report.</summary>
-public static class PreflightAssert
+internal static class PreflightAssert
 {
     public static async Task<PreflightReport> RunAsync(FakeHostProbe host) => await BeylaPreflight.RunAsync(host, TestContext.Current.CancellationToken);
 

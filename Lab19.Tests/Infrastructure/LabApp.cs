@@ -127,42 +127,28 @@ public sealed class LabApp : IAsyncDisposable
         await WaitHealthyAsync(resource);
     }
 
+    /// <summary>The pid of a service's own process (DCP starts a project through `dotnet run`, whose pid the resource shows: the service is its child).</summary>
+    public int ServiceProcessId(string resource)
+    {
+        Assert.True(App.ResourceNotifications.TryGetCurrentState(resource, out var state), $"{resource} has no state");
+        var launcher = Convert.ToInt32(state.Snapshot.Properties.Single(p => p.Name == "executable.pid").Value);
+        return Assert.Single(Processes.ChildrenOf(launcher));
+    }
+
     /// <summary>
     /// Kills <paramref name="resource"/>'s process outright (SIGKILL: no graceful shutdown, requests in flight are cut off), as a crash
     /// would, and waits until the AppHost has seen it end. Linux only (reads /proc).
     /// </summary>
     public async Task KillResourceProcessAsync(string resource)
     {
-        Assert.True(App.ResourceNotifications.TryGetCurrentState(resource, out var state), $"{resource} has no state");
-        var launcher = Convert.ToInt32(state.Snapshot.Properties.Single(p => p.Name == "executable.pid").Value);
-        // DCP starts a project through `dotnet run`, whose pid the resource shows: the service is its child (killing the launcher would orphan it).
-        var pid = Assert.Single(ChildrenOf(launcher));
+        // The service's own process: killing `dotnet run`, whose pid the resource shows, would orphan it.
+        var pid = ServiceProcessId(resource);
         using (var process = System.Diagnostics.Process.GetProcessById(pid))
         {
             process.Kill();
             await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
         }
         await App.ResourceNotifications.WaitForResourceAsync(resource, KnownResourceStates.TerminalStates).WaitAsync(TimeSpan.FromSeconds(60));
-    }
-
-    private static IEnumerable<int> ChildrenOf(int parent) =>
-        Directory.EnumerateDirectories("/proc")
-            .Select(dir => int.TryParse(Path.GetFileName(dir), out var pid) ? pid : 0)
-            .Where(pid => pid > 0 && ParentOf(pid) == parent)
-            .ToList();
-
-    private static int? ParentOf(int pid)
-    {
-        try
-        {
-            // /proc/<pid>/stat: "pid (comm) state ppid ...", where comm may itself contain spaces and parentheses
-            var stat = File.ReadAllText($"/proc/{pid}/stat");
-            return int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[1]);
-        }
-        catch (IOException)
-        {
-            return null; // the process ended while the list was read
-        }
     }
 
     public async ValueTask DisposeAsync()

@@ -1,6 +1,5 @@
 // LocalDatabaseServer: a private PostgreSQL or MariaDB for the tests, run the way the AppHost runs the host's servers (Lab19.AppHost/LocalDatabases/).
 using System.Diagnostics;
-using Lab19.AppHost.Preflight;
 using MySqlConnector;
 using Npgsql;
 

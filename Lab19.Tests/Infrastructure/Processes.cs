@@ -89,4 +89,25 @@ internal static class Processes
             : throw new InvalidOperationException($"{Describe(file, args)} exited with {result.ExitCode}: {result.Error}{result.Output}");
 
     private static string Describe(string file, IReadOnlyList<string> args) => $"{file} {string.Join(' ', args)}";
+
+    /// <summary>The processes whose parent is <paramref name="parent"/> (Linux: /proc).</summary>
+    public static IEnumerable<int> ChildrenOf(int parent) =>
+        Directory.EnumerateDirectories("/proc")
+            .Select(dir => int.TryParse(Path.GetFileName(dir), out var pid) ? pid : 0)
+            .Where(pid => pid > 0 && ParentOf(pid) == parent)
+            .ToList();
+
+    private static int? ParentOf(int pid)
+    {
+        try
+        {
+            // /proc/<pid>/stat: "pid (comm) state ppid ...", where comm may itself contain spaces and parentheses
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            return int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[1]);
+        }
+        catch (IOException)
+        {
+            return null; // the process ended while the list was read
+        }
+    }
 }

@@ -44,8 +44,13 @@ public sealed class IdempotencyKeyCleanup(IServiceProvider services, DatabaseRea
     {
         await using var scope = services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<PointsDbContext>();
+        return await DeleteExpiredAsync(db, clock.GetUtcNow().UtcDateTime - IdempotencyKey.Retention, ct);
+    }
+
+    /// <summary>Deletes the keys created before <paramref name="cutoff"/>, oldest first, <see cref="BatchSize"/> per transaction; returns how many.</summary>
+    internal static async Task<int> DeleteExpiredAsync(PointsDbContext db, DateTime cutoff, CancellationToken ct)
+    {
         var strategy = db.Database.CreateExecutionStrategy();
-        var cutoff = clock.GetUtcNow().UtcDateTime - IdempotencyKey.Retention;
         int total = 0, deleted;
         do
         {

@@ -11,24 +11,42 @@ public static class PointsDatabase
     /// <summary>Registers <see cref="PointsDbContext"/> on the <c>pointdb</c> connection string, migrated and seeded at start-up, and the clean-up of expired idempotency keys.</summary>
     public static IHostApplicationBuilder AddPointsDatabase(this IHostApplicationBuilder builder)
     {
-        var csb = new MySqlConnectionStringBuilder(builder.Configuration.GetConnectionString("pointdb")
+        var connectionString = ConnectionString(builder.Configuration.GetConnectionString("pointdb")
             ?? throw new InvalidOperationException("Connection string 'pointdb' is missing."));
-        // Short timeouts unless the connection string sets its own (see DatabaseLimits).
-        if (csb.ConnectionTimeout == 15) csb.ConnectionTimeout = DatabaseLimits.ConnectTimeoutSeconds;
-        if (csb.DefaultCommandTimeout == 30) csb.DefaultCommandTimeout = DatabaseLimits.CommandTimeoutSeconds;
-        // The service sets no session state, so a pooled connection needs no reset: one server command less per request.
-        csb.ConnectionReset = false;
-        var connectionString = csb.ConnectionString;
 
-        // EF's execution strategy retries a transient failure (DatabaseLimits). Pomelo's own strategy does not count a pooled connection
-        // the server has closed (it restarted) as transient, so RetryingStrategy adds that case.
-        // The server version (MySQL 8.x or MariaDB) is detected, not hard-coded; pooled options are built once, on first use.
-        builder.Services.AddDbContextPool<PointsDbContext>(o => o.UseMySql(connectionString, ServerVersion.AutoDetect(connectionString),
-            mysql => mysql.ExecutionStrategy(dependencies => new RetryingStrategy(dependencies))));
+        // AddDbContextPool, not Aspire's client integration: Aspire.Pomelo.EntityFrameworkCore.MySql is not on the lab's package source.
+        builder.Services.AddDbContextPool<PointsDbContext>(o => o.UsePointsDatabase(connectionString));
         builder.AddDatabaseMigrator<PointsDbContext>(PointsSeed.SeedAsync);
         builder.Services.AddHostedService<IdempotencyKeyCleanup>();
         return builder;
     }
+
+    /// <summary>The connection string point-service uses: <paramref name="configured"/> with the lab's timeouts and options, where it does not set its own.</summary>
+    public static string ConnectionString(string configured)
+    {
+        var csb = new MySqlConnectionStringBuilder(configured);
+        // Short timeouts unless the connection string sets its own (see DatabaseLimits).
+        if (csb.ConnectionTimeout == 15) csb.ConnectionTimeout = DatabaseLimits.ConnectTimeoutSeconds;
+        if (csb.DefaultCommandTimeout == 30) csb.DefaultCommandTimeout = DatabaseLimits.CommandTimeoutSeconds;
+        // Plaintext unless the connection string asks for TLS: Beyla decodes the SQL from the wire only when it is not encrypted, and
+        // MySQL 8 offers TLS, which MySqlConnector's default (Preferred) would take (docs/beyla-facts.md). Without TLS, MySQL's default
+        // caching_sha2_password encrypts the password with the server's RSA public key, which the client must then be allowed to fetch.
+        if (!csb.ContainsKey(nameof(csb.SslMode))) csb.SslMode = MySqlSslMode.None;
+        if (!csb.ContainsKey(nameof(csb.AllowPublicKeyRetrieval))) csb.AllowPublicKeyRetrieval = csb.SslMode == MySqlSslMode.None;
+        // The service sets no session state, so a pooled connection needs no reset: one server command less per request.
+        csb.ConnectionReset = false;
+        return csb.ConnectionString;
+    }
+
+    /// <summary>
+    /// EF Core on <paramref name="connectionString"/> as point-service uses it (the tests build their contexts with it too).
+    /// EF's execution strategy retries a transient failure (DatabaseLimits). Pomelo's own strategy does not count a pooled connection
+    /// the server has closed (it restarted) as transient, so RetryingStrategy adds that case.
+    /// The server version (MySQL 8.x or MariaDB) is detected, not hard-coded; pooled options are built once, on first use.
+    /// </summary>
+    public static DbContextOptionsBuilder UsePointsDatabase(this DbContextOptionsBuilder options, string connectionString) =>
+        options.UseMySql(connectionString, ServerVersion.AutoDetect(connectionString),
+            mysql => mysql.ExecutionStrategy(dependencies => new RetryingStrategy(dependencies)));
 
     /// <summary>Pomelo's retrying strategy, plus a pooled connection the server has closed, which fails on first use (pooled connections are not reset).</summary>
     private sealed class RetryingStrategy(ExecutionStrategyDependencies dependencies)

@@ -2,7 +2,7 @@ using Microsoft.EntityFrameworkCore;
 
 namespace PointService.Data;
 
-public class PointsDbContext(DbContextOptions<PointsDbContext> options) : DbContext(options)
+public partial class PointsDbContext(DbContextOptions<PointsDbContext> options) : DbContext(options)
 {
     public DbSet<PointRecord> Points => Set<PointRecord>();
     public DbSet<IdempotencyKey> IdempotencyKeys => Set<IdempotencyKey>();

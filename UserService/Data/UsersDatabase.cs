@@ -21,6 +21,7 @@ public static class UsersDatabase
 
         // EF's execution strategy retries a transient failure (DatabaseLimits). Npgsql's own strategy is enough here: it already counts
         // a pooled connection the server has closed (it restarted) as transient, because NpgsqlException.IsTransient covers I/O errors.
+        // AddDbContextPool, not Aspire's client integration: Aspire.Npgsql.EntityFrameworkCore.PostgreSQL 13 needs EF Core 10, and Pomelo 9 keeps the lab on EF Core 9.
         builder.Services.AddDbContextPool<UsersDbContext>(o => o.UseNpgsql(connectionString,
             npgsql => npgsql.ExecutionStrategy(dependencies => new NpgsqlRetryingExecutionStrategy(
                 dependencies, DatabaseLimits.RetryCount, DatabaseLimits.MaxRetryDelay, errorCodesToAdd: null))));

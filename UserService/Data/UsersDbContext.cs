@@ -2,7 +2,7 @@ using Microsoft.EntityFrameworkCore;
 
 namespace UserService.Data;
 
-public class UsersDbContext(DbContextOptions<UsersDbContext> options) : DbContext(options)
+public partial class UsersDbContext(DbContextOptions<UsersDbContext> options) : DbContext(options)
 {
     public DbSet<User> Users => Set<User>();
 

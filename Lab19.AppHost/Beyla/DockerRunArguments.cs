@@ -1,0 +1,44 @@
+namespace Lab19.AppHost;
+
+/// <summary>The command line of a <see cref="HostNetworkContainerResource"/>: `docker run` with the container settings its annotations hold.</summary>
+internal static class DockerRunArguments
+{
+    /// <summary>The label every such container carries: `docker ps --filter label=lab19.resource` lists them.</summary>
+    public const string ResourceLabel = "lab19.resource";
+
+    /// <summary>`run --rm --name ... --network=host [runtime args] [-v mounts] [-e names] image`: values of the variables stay in the CLI's environment.</summary>
+    public static async Task AddAsync(HostNetworkContainerResource resource, CommandLineArgsCallbackContext context)
+    {
+        List<object> args = ["run", "--rm", "--name", resource.ContainerName, "--label", $"{ResourceLabel}={resource.Name}", "--network=host"];
+
+        var runtimeArgs = new List<object>();
+        foreach (var callback in resource.Annotations.OfType<ContainerRuntimeArgsCallbackAnnotation>())
+        {
+            await callback.Callback(new ContainerRuntimeArgsCallbackContext(runtimeArgs, context.CancellationToken));
+        }
+        args.AddRange(runtimeArgs);
+
+        foreach (var mount in resource.Annotations.OfType<ContainerMountAnnotation>())
+        {
+            args.AddRange(["--volume", $"{mount.Source}:{mount.Target}{(mount.IsReadOnly ? ":ro" : "")}"]);
+        }
+
+        // `-e NAME` passes NAME from the docker CLI's own environment, where DCP puts the resolved values (endpoints included).
+        var environment = new Dictionary<string, object>();
+        foreach (var callback in resource.Annotations.OfType<EnvironmentCallbackAnnotation>())
+        {
+            await callback.Callback(new EnvironmentCallbackContext(context.ExecutionContext, resource, environment, context.CancellationToken));
+        }
+        foreach (var name in environment.Keys.Order(StringComparer.Ordinal))
+        {
+            args.AddRange(["--env", name]);
+        }
+
+        args.Add(resource.Image);
+        // This callback is the resource's first, so whatever WithArgs adds later follows the image: the container's own arguments.
+        foreach (var arg in args)
+        {
+            context.Args.Add(arg);
+        }
+    }
+}
