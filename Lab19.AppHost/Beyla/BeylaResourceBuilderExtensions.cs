@@ -32,7 +32,8 @@ public static class BeylaResourceBuilderExtensions
     public static IResourceBuilder<HostNetworkContainerResource> AddBeyla(this IDistributedApplicationBuilder builder, string name, string configFile, bool privileged)
     {
         // --pid=host lets Beyla see the services' processes; the host network namespace (AddHostNetworkContainer) lets it see the
-        // host's interfaces, loopback included, for network flow metrics and network-level context propagation.
+        // host's interfaces, for network flow metrics (traffic between different addresses: its socket filter drops the rest) and
+        // network-level context propagation.
         string[] runtimeArgs = privileged
             ? ["--privileged", "--pid=host"]
             : ["--pid=host", "--security-opt=apparmor=unconfined"];
