@@ -172,6 +172,9 @@ public partial class NetworkMetricsTests
     public void The_dashboard_row_shows_bytes_per_source_and_destination_with_only_the_attributes_Beyla_attaches()
     {
         var included = Strings(At(Config(), "attributes.select.beyla_network_flow_bytes.include")).ToHashSet();
+        // An attribute the flow settings leave empty on every flow is not one Beyla attaches: selecting it only adds an empty label.
+        var empty = AlwaysEmptyFlowAttributes(FlowSettings.Of(Config()));
+        Assert.True(!included.Overlaps(empty), $"beyla-config.yml selects {string.Join(", ", included.Intersect(empty))}, which network.deduper {FlowSettings.Of(Config()).Deduper} leaves empty on every flow");
         var panels = NetworkPanels();
 
         Assert.True(panels.Count >= 2, $"{panels.Count} network panels");
@@ -184,6 +187,13 @@ public partial class NetworkMetricsTests
                 .Select(l => l.Trim()).Where(l => l.Length > 0);
             // anything else would be an empty label: outside Kubernetes Beyla attaches only what attributes.select includes
             Assert.All(labels, l => Assert.True(included.Contains(l), $"'{title}' groups by {l}, which beyla-config.yml does not include"));
+            Assert.All(labels, l => Assert.False(empty.Contains(l), $"'{title}' groups by {l}, which network.deduper {FlowSettings.Of(Config()).Deduper} leaves empty"));
+        }
+        // Nor does a panel promise what that label would have said.
+        if (empty.Contains("iface"))
+        {
+            Assert.All(FlowTexts().Where(t => t.Where.StartsWith("dashboard", StringComparison.Ordinal)),
+                t => Assert.DoesNotMatch(@"(?i)\binterface", t.Text));
         }
     }
 
