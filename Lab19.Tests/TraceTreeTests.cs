@@ -55,6 +55,10 @@ public partial class TraceTreeTests
         _ => Role.PointSql,
     };
 
+    /// <summary>The SQL spans of the walkthrough's tree: the names the README gives Beyla's spans for the services' statements.</summary>
+    internal static List<(string Service, string Name)> SqlSpansOfTheWalkthroughsTree() =>
+        Tree("trace 4bf92f3577b34da6a3ce929d0e0e4736").Where(l => RoleOf(l) is Role.UserSql or Role.PointSql).Select(l => (l.Service, l.Name)).ToList();
+
     /// <summary>The settings the lab runs with by default, and a kernel on which Beyla's header path works.</summary>
     private static (bool Parsed, bool Dotnet, bool HeaderPath) LabSettingsOnAWorkingKernel()
     {
