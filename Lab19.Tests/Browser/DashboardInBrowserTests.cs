@@ -10,6 +10,7 @@ namespace Lab19.Tests;
 /// `dotnet run --project Lab19.AppHost` and no arguments, its Aspire dashboard opened in a real browser from the login URL the AppHost
 /// prints, one request followed from the resources page to its trace, and Ctrl+C at the end.
 /// </summary>
+[Collection(DefaultPortsCollection.Name)]
 public sealed partial class DashboardInBrowserTests : IDisposable
 {
     private static readonly TimeSpan PageTimeout = TimeSpan.FromSeconds(60);
