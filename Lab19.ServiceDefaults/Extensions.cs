@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Logging;
 
 namespace Microsoft.Extensions.Hosting;
 
@@ -20,6 +21,10 @@ public static class Extensions
     {
         builder.Services.AddHealthChecks()
             .AddCheck("self", () => HealthCheckResult.Healthy(), ["live"]);
+        // A check's result is what /health answers and the dashboard's health column shows. The health-check service would also log
+        // an Error for every unhealthy result, several a second while a new database is migrated: an expected state, not an error
+        // (a real failure logs its own error where it happens).
+        builder.Logging.AddFilter("Microsoft.Extensions.Diagnostics.HealthChecks.DefaultHealthCheckService", LogLevel.Critical);
 
         // Outgoing calls carry a sampled W3C traceparent, so Beyla keeps the downstream spans of a request that came without one.
         TraceContext.SampleRequestsLikeAParentBasedSampler();

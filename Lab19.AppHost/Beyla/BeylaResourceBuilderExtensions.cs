@@ -9,10 +9,20 @@ internal static class BeylaResourceBuilderExtensions
     public const string ConfigTarget = "/config/beyla-config.yml";
 
     /// <summary>
-    /// Beyla's documented least-privilege set (docs/sources/security.md), used when Lab19:Beyla:Privileged is false: NET_ADMIN for context
-    /// propagation, NET_RAW and PERFMON also for the network flow metrics' socket filter (vendor/go.opentelemetry.io/obi/pkg/obi/os.go).
+    /// Beyla's documented least-privilege set on kernels 5.11 and newer (docs/sources/security.md): NET_ADMIN for context propagation,
+    /// NET_RAW and PERFMON also for the network flow metrics' socket filter (vendor/go.opentelemetry.io/obi/pkg/obi/os.go).
     /// </summary>
     public static readonly string[] Capabilities = ["BPF", "PERFMON", "DAC_READ_SEARCH", "CHECKPOINT_RESTORE", "SYS_PTRACE", "NET_RAW", "SYS_ADMIN", "NET_ADMIN"];
+
+    /// <summary>
+    /// The set used when Lab19:Beyla:Privileged is false: <see cref="Capabilities"/>, plus SYS_RESOURCE on kernels before 5.11 ("Increase
+    /// the amount of locked memory available, kernels &lt; 5.11 only", grafana/beyla v3.33.0 docs/sources/security.md l.62). There eBPF
+    /// memory is charged to RLIMIT_MEMLOCK, which cilium/ebpf's rlimit.RemoveMemlock lifts ("Requires CAP_SYS_RESOURCE on kernels &lt; 5.11");
+    /// when it fails Beyla stops its application tracer (vendor/go.opentelemetry.io/obi/pkg/appolly/discover/attacher.go, init), and
+    /// Beyla's own capability check does not warn, as SYS_ADMIN is granted. An unknown kernel gets it too.
+    /// </summary>
+    public static string[] CapabilitiesFor(Version? kernel) =>
+        kernel is null || kernel < new Version(5, 11) ? [.. Capabilities, "SYS_RESOURCE"] : Capabilities;
 
     /// <summary>
     /// Host paths Beyla's documentation asks a containerised Beyla to see: the cgroup hierarchy (context propagation attaches there),
@@ -25,7 +35,7 @@ internal static class BeylaResourceBuilderExtensions
     public const string OpenPortVariable = "BEYLA_OPEN_PORT";
 
     /// <param name="configFile">The Beyla YAML, relative to the AppHost directory.</param>
-    /// <param name="privileged">--privileged, or only <see cref="Capabilities"/>.</param>
+    /// <param name="privileged">--privileged, or only <see cref="CapabilitiesFor"/> the kernel the preflight reads.</param>
     public static IResourceBuilder<HostNetworkContainerResource> AddBeyla(this IDistributedApplicationBuilder builder, string name, string configFile, bool privileged)
     {
         ArgumentNullException.ThrowIfNull(builder);
@@ -33,7 +43,8 @@ internal static class BeylaResourceBuilderExtensions
         ArgumentException.ThrowIfNullOrEmpty(configFile);
 
         // --pid=host lets Beyla see the services' processes; the host network namespace (AddHostNetworkContainer) lets it see the
-        // host's interfaces, loopback included, for network flow metrics and network-level context propagation.
+        // host's interfaces, for network flow metrics (traffic between different addresses: its socket filter drops the rest) and
+        // network-level context propagation.
         string[] runtimeArgs = privileged
             ? ["--privileged", "--pid=host"]
             : ["--pid=host", "--security-opt=apparmor=unconfined"];
@@ -41,7 +52,7 @@ internal static class BeylaResourceBuilderExtensions
         var beyla = builder.AddHostNetworkContainer(name, BeylaContainerImageTags.Image, BeylaContainerImageTags.Tag)
             .WithImageRegistry(BeylaContainerImageTags.Registry)
             .WithContainerRuntimeArgs(runtimeArgs)
-            .WithCapabilities(privileged ? [] : Capabilities)
+            .WithCapabilities(privileged ? [] : CapabilitiesFor(BeylaPreflight.ParseKernel(HostProbes.Current.ReadText(BeylaPreflight.OsReleasePath))))
             .WithBindMount(Path.GetFullPath(configFile, builder.AppHostDirectory), ConfigTarget, isReadOnly: true)
             .WithEnvironment("BEYLA_CONFIG_PATH", ConfigTarget)
             // Beyla's default, stated on purpose for hybrid mode: a selected process seen sending OTLP traces (metrics) gets no Beyla traces

@@ -93,6 +93,8 @@ internal sealed class HostProbe : IHostProbe
             catch (TimeoutException)
             {
                 process.Kill(entireProcessTree: true);
+                // Reaped before the answer: no process of the probe outlives it.
+                await process.WaitForExitAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(10), CancellationToken.None);
                 return new CommandResult(-1, "", $"{command} {string.Join(' ', args)} did not answer within {timeout.TotalSeconds:0} s");
             }
             return new CommandResult(process.ExitCode, await stdout, await stderr);

@@ -367,3 +367,13 @@ internal sealed partial class AppHostProcess : IAsyncDisposable
         return int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[2]);
     }
 }
+
+/// <summary>
+/// Tests that start the lab as a new user does, on the services' default ports (8080, 8001): one at a time, or two of them would meet
+/// on the same ports.
+/// </summary>
+[CollectionDefinition(Name)]
+public sealed class DefaultPortsCollection
+{
+    public const string Name = "the lab on its default ports";
+}

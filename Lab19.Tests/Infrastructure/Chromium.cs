@@ -31,12 +31,8 @@ public sealed class Chromium : IAsyncDisposable
     /// Skips the test where Chromium is not installed, with how to install it; in CI (CI=true), whose .ci/run installs it, its absence fails
     /// the test instead.
     /// </summary>
-    public static void SkipUnlessInstalled()
-    {
-        if (File.Exists(Executable)) return;
-        Assert.False(Environment.GetEnvironmentVariable("CI") == "true", $"{Executable} is missing, though .ci/run installs the chromium package");
-        Assert.Skip($"Needs Chromium at {Executable} (Debian/Ubuntu: sudo apt-get install -y chromium)");
-    }
+    public static void SkipUnlessInstalled() =>
+        Prerequisite.SkipUnless(File.Exists(Executable), $"Needs Chromium at {Executable} (Debian/Ubuntu: sudo apt-get install -y chromium)", installedByCi: true);
 
     public static async Task<Chromium> LaunchAsync()
     {

@@ -4,13 +4,13 @@ namespace Lab19.Tests.Infrastructure;
 
 internal static class LocalServers
 {
-    /// <summary>Skips the test where the servers are not installed; under CI=true, which installs them, fails instead.</summary>
+    /// <summary>Skips the test where the servers are not installed (fails instead under CI=true, which installs them).</summary>
     public static void SkipUnlessInstalled()
     {
         var probe = new HostProbe();
         var missing = new[] { LocalPostgres.Find(probe).Server is null ? "PostgreSQL" : null, LocalMySql.Find(probe).Server is null ? "MariaDB/MySQL" : null }
             .OfType<string>().ToList();
-        Assert.False(missing.Count > 0 && Environment.GetEnvironmentVariable("CI") == "true", $"CI installs the database servers, yet {string.Join(" and ", missing)} is missing.");
-        Assert.SkipWhen(missing.Count > 0, $"Needs the {string.Join(" and ", missing)} server binaries (Debian: sudo apt-get install -y postgresql mariadb-server).");
+        Prerequisite.SkipUnless(missing.Count == 0,
+            $"Needs the {string.Join(" and ", missing)} server binaries (Debian: sudo apt-get install -y postgresql mariadb-server).", installedByCi: true);
     }
 }

@@ -13,15 +13,18 @@ internal static class ProbeImage
 
     private static readonly SemaphoreSlim Gate = new(1, 1);
 
-    /// <summary>Builds the image if missing; returns why it cannot be had, or null when it is ready.</summary>
+    /// <summary>Builds the image if missing; returns why it cannot be had (in the words of the command that failed), or null when it is ready.</summary>
     public static async Task<string?> EnsureAsync()
     {
-        if (!Docker.IsAvailable()) return "Needs a Docker engine (none is reachable here).";
+        if (Docker.WhyNotAvailable() is { } noDocker) return $"Needs a Docker engine: {noDocker}";
         await Gate.WaitAsync();
         try
         {
             if (await Docker.SucceedsAsync("image", "inspect", Reference)) return null;
-            if (!File.Exists(Busybox)) return $"Needs {Busybox} (Debian: apt-get install busybox-static) to build {Reference}.";
+            if (!File.Exists(Busybox)) return $"Needs {Busybox} (Debian: sudo apt-get install -y busybox-static) to build {Reference}.";
+            // Debian's dynamically linked busybox cannot run in an image without a C library; ldd fails on a static executable.
+            var ldd = await Processes.ExecAsync("ldd", [Busybox]);
+            if (ldd.ExitCode == 0) return $"{Busybox} is dynamically linked, so it cannot run in an image of its own: install busybox-static. ldd: {ldd.Output.Trim()}";
 
             var root = Directory.CreateTempSubdirectory("lab19-probe-").FullName;
             try
@@ -39,9 +42,10 @@ internal static class ProbeImage
             {
                 Directory.Delete(root, recursive: true);
             }
-            if (await Docker.SucceedsAsync("run", "--rm", Reference, "/bin/true")) return null;
+            var run = await Processes.ExecAsync("docker", ["run", "--rm", Reference, "/bin/true"]);
+            if (run.ExitCode == 0) return null;
             await Docker.SucceedsAsync("rmi", Reference);
-            return $"{Busybox} is not statically linked, so it cannot run in an empty image: install busybox-static.";
+            return $"`docker run --rm {Reference} /bin/true` exited with {run.ExitCode}: {(run.Error + run.Output).Trim()}";
         }
         finally
         {

@@ -30,7 +30,7 @@ public partial class NoInternalsTests(SharedDatabases databases)
         Assert.Contains("database", problem.GetProperty("detail").GetString());
         Assert.Matches(TraceIdPattern(), problem.GetProperty("traceId").GetString());
         // the details are in the log
-        Assert.Contains("Access denied for user 'lab'@'127.0.0.1'", service.Output);
+        Assert.Contains($"Access denied for user '{connection.UserID}'@'127.0.0.1'", service.Output);
     }
 
     [Fact]

@@ -24,7 +24,7 @@ public partial class DashboardTests
 
     private static readonly HashSet<string> BeylaLabels =
         ["service_name", "http_request_method", "http_response_status_code", "http_route", "server_address", "server_port", "url_scheme", "le",
-         "db_operation_name", "db_system_name", "src_address", "dst_address", "direction", "iface"];
+         "db_operation_name", "db_system_name", "src_address", "dst_address", "direction"];
 
     /// <summary>
     /// What the runtime agent records that the dashboard could use, with the attributes of its data points: ASP.NET Core's and

@@ -57,6 +57,48 @@ public class BeylaModelTests
         }
     }
 
+    /// <summary>Kernels on both sides of the two limits Beyla's capability rules have (5.8, 5.11), and RHEL's 4.18.</summary>
+    public static TheoryData<string> Kernels() => new("4.18", "5.8", "5.10", "5.11", "6.8");
+
+    [Theory]
+    [MemberData(nameof(Kernels))]
+    public void The_least_privilege_set_holds_every_capability_Beylas_docs_require_on_that_kernel_and_no_other(string kernel)
+    {
+        var version = Version.Parse(kernel);
+        var required = BeylaRules.RequiredCapabilities(version, BeylaRules.BeylaFeatures.Of(BeylaRules.LabConfig()));
+        var granted = BeylaResourceBuilderExtensions.CapabilitiesFor(version).ToHashSet();
+
+        Assert.True(required.IsSubsetOf(granted), $"kernel {kernel}: Beyla needs {string.Join(", ", required.Except(granted))} as well");
+        Assert.True(granted.IsSubsetOf(required), $"kernel {kernel}: {string.Join(", ", granted.Except(required))} granted for nothing");
+        // Where the kernel cannot be read, the set of the oldest kernel Beyla runs on.
+        Assert.Superset(BeylaRules.RequiredCapabilities(new Version(4, 18), BeylaRules.BeylaFeatures.Of(BeylaRules.LabConfig())), BeylaResourceBuilderExtensions.CapabilitiesFor(null).ToHashSet());
+    }
+
+    [Theory]
+    [InlineData("5.10.0-28-amd64", "ID=debian\n", true)]
+    [InlineData("4.18.0-553.el8_10.x86_64", "ID=\"rocky\"\nID_LIKE=\"rhel centos fedora\"\n", true)]
+    [InlineData("6.8.0-45-generic", "ID=ubuntu\n", false)]
+    public async Task The_AppHost_grants_SYS_RESOURCE_where_the_hosts_kernel_is_older_than_5_11(string release, string osRelease, bool expected)
+    {
+        var host = new FakeHostProbe();
+        host.Files[BeylaPreflight.OsReleasePath] = release + "\n";
+        host.Files["/etc/os-release"] = osRelease;
+        List<string> args;
+        // The AppHost reads the kernel through HostProbes.Current, which flows into the entry point the testing builder runs.
+        using (HostProbes.Use(host))
+        {
+            await using var builder = await ModelAsync("--Lab19:Beyla:Privileged=false");
+            args = await RuntimeArgsAsync(Resource(builder, "beyla"));
+        }
+
+        Assert.Equal(expected, args.Contains("--cap-add=SYS_RESOURCE"));
+        var kernel = BeylaPreflight.ParseKernel(release)!;
+        var required = BeylaRules.RequiredCapabilities(kernel, BeylaRules.BeylaFeatures.Of(BeylaRules.LabConfig()));
+        // Docker Engine before 23 rejects BPF, PERFMON and CHECKPOINT_RESTORE; SYS_ADMIN, granted, covers them there.
+        var coveredBySysAdmin = await DockerCapabilities.EngineMajorVersionAsync() is < 23 ? new[] { "BPF", "PERFMON", "CHECKPOINT_RESTORE" } : [];
+        Assert.All(required.Except(coveredBySysAdmin), capability => Assert.Contains($"--cap-add={capability}", args));
+    }
+
     [Fact]
     public async Task The_AppHost_runs_Beyla_with_docker_run_in_the_host_network_with_its_mounts_and_variable_names_only()
     {

@@ -16,7 +16,7 @@ public class HarnessTests
         var cancelled = new TaskCompletionSource();
         var clock = Stopwatch.StartNew();
 
-        var available = Docker.IsAvailable(async ct =>
+        var why = Docker.WhyNotAvailable(async ct =>
         {
             try
             {
@@ -27,27 +27,35 @@ public class HarnessTests
                 cancelled.SetResult();
                 throw;
             }
-            return true;
+            return null;
         }, ShortTimeout);
 
-        Assert.False(available);
+        Assert.Equal("`docker info` did not answer within 0.3 s", why);
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), $"waited {clock.Elapsed} for a probe with a {ShortTimeout} limit");
         await cancelled.Task.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken); // a TimeoutException: the hung probe was not cancelled
     }
 
     [Fact]
-    public void A_docker_probe_that_fails_counts_as_not_available()
+    public void A_docker_probe_that_fails_counts_as_not_available_with_its_own_words()
     {
-        Assert.False(Docker.IsAvailable(_ => Task.FromResult(false), TimeSpan.FromSeconds(10)));
-        Assert.False(Docker.IsAvailable(async _ => { await Task.Yield(); return false; }, TimeSpan.FromSeconds(10)));
+        Assert.Equal("daemon down", Docker.WhyNotAvailable(_ => Task.FromResult<string?>("daemon down"), TimeSpan.FromSeconds(10)));
+        Assert.Equal("daemon down", Docker.WhyNotAvailable(async _ => { await Task.Yield(); return "daemon down"; }, TimeSpan.FromSeconds(10)));
     }
 
     [Fact]
     public void A_docker_probe_that_succeeds_in_time_counts_as_available()
     {
-        Assert.True(Docker.IsAvailable(_ => Task.FromResult(true), TimeSpan.FromSeconds(10)));
-        Assert.True(Docker.IsAvailable(async _ => { await Task.Delay(50); return true; }, TimeSpan.FromSeconds(10)));
+        Assert.Null(Docker.WhyNotAvailable(_ => Task.FromResult<string?>(null), TimeSpan.FromSeconds(10)));
+        Assert.Null(Docker.WhyNotAvailable(async _ => { await Task.Delay(50); return null; }, TimeSpan.FromSeconds(10)));
     }
+
+    [Theory]
+    [InlineData(true, true, true, Prerequisite.Verdict.Run)]
+    [InlineData(false, true, false, Prerequisite.Verdict.Skip)] // a developer's machine without it
+    [InlineData(false, false, true, Prerequisite.Verdict.Skip)] // something CI cannot install
+    [InlineData(false, true, true, Prerequisite.Verdict.Fail)] // CI installed it, yet it is missing
+    public void A_missing_prerequisite_skips_the_test_but_fails_it_in_CI_when_CI_installs_it(bool present, bool installedByCi, bool inCi, Prerequisite.Verdict verdict) =>
+        Assert.Equal(verdict, Prerequisite.Decide(present, installedByCi, inCi));
 
     [Fact]
     public async Task A_command_that_overruns_its_timeout_is_killed_and_reported()
@@ -102,7 +110,9 @@ public class HarnessTests
     public async Task A_private_server_whose_port_is_taken_before_it_binds_starts_on_another_port(string kind)
     {
         await using var server = kind == "postgres" ? DatabaseServer.PostgreSql("port-taken") : DatabaseServer.MySql("port-taken");
-        Assert.SkipWhen(server is DockerDatabase, "A container's port is bound by docker run, which fails at once: the retry is for servers run from their binaries.");
+        Prerequisite.SkipUnless(server is not DockerDatabase,
+            "Needs the database server binaries (Debian: sudo apt-get install -y postgresql mariadb-server): the retry is for servers run from " +
+            "their binaries, and a container's port is bound by docker run, which fails at once.", installedByCi: true);
         var taken = server.Port;
         using var thief = new TcpListener(IPAddress.Loopback, taken);
         thief.Start();

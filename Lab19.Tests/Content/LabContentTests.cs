@@ -71,6 +71,21 @@ public partial class LabContentTests
         }
     }
 
+    [Fact]
+    public void The_sql_span_names_in_the_facts_are_the_names_Beylas_rule_gives_their_statements()
+    {
+        var lines = File.ReadAllLines(Repo.PathOf("docs", "beyla-facts.md"));
+        var header = Array.FindIndex(lines, l => l.StartsWith("| database | statement | startup seen | span name |", StringComparison.Ordinal));
+        Assert.True(header >= 0, "docs/beyla-facts.md has no table of SQL span names");
+        var rows = lines.Skip(header + 2).TakeWhile(l => l.StartsWith('|')).Select(l => l.Split(" | ").Select(c => c.Trim(' ', '|')).ToArray()).ToList();
+        Assert.True(rows.Count >= 5, $"{rows.Count} rows");
+        foreach (var (database, statement, startup, name) in rows.Select(r => (r[0], r[1].Trim('`').Trim(), r[2], r[3].Trim('`'))))
+        {
+            Assert.True(BeylaRules.SqlSpanName(statement, database, startup == "yes" ? "userdb" : null) == name,
+                $"docs/beyla-facts.md: {database} '{statement}' (startup seen: {startup}) is named '{name}'; Beyla's rule gives '{BeylaRules.SqlSpanName(statement, database, startup == "yes" ? "userdb" : null)}'");
+        }
+    }
+
     /// <summary>A password written into a connection string or a variable (Password=..., MYSQL_ROOT_PASSWORD=...), not one taken from a parameter.</summary>
     [GeneratedRegex(@"(?i)(password|pwd)=(?![{$<*.])[^;\s""'{}]{3,}")]
     private static partial Regex PasswordValue();

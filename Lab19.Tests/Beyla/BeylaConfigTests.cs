@@ -127,7 +127,8 @@ public class BeylaConfigTests
     public void Reads_incoming_trace_context_and_captures_whole_sql_statements()
     {
         var root = Load();
-        // Without it Beyla ignores an incoming traceparent for non-Go services.
+        // Either setting makes Beyla parse an incoming traceparent for non-Go services (generictracer.go); the lab sets both.
+        Assert.True(BeylaRules.TraceparentParsed(root));
         Assert.Equal("true", At(root, "ebpf.track_request_headers").ToString());
         Assert.Equal("headers", At(root, "ebpf.context_propagation").ToString());
         foreach (var protocol in new[] { "postgres", "mysql" })
@@ -138,6 +139,24 @@ public class BeylaConfigTests
         }
         Assert.Equal("10s", At(root, "otel_metrics_export.interval").ToString());
         Assert.Equal("heuristic", At(root, "routes.unmatched").ToString());
+    }
+
+    [Fact]
+    public void No_guide_names_removing_track_request_headers_as_a_cause_while_context_propagation_alone_keeps_the_parsing()
+    {
+        var root = Load();
+        var propagation = BeylaRules.ContextPropagation(root);
+        // What removing the key would change: nothing, while context propagation is on.
+        if (BeylaRules.TraceparentParsed(trackRequestHeaders: false, propagation) != BeylaRules.TraceparentParsed(root)) return;
+        var causes = File.ReadAllLines(Repo.PathOf("README.md"))
+            .SkipWhile(l => l != "## Troubleshooting").TakeWhile(l => l != "## Clean-up")
+            .Where(l => l.StartsWith('|')).Select(l => l.Split('|')[2]).ToList();
+        Assert.NotEmpty(causes);
+        Assert.All(causes, cause => Assert.DoesNotContain("track_request_headers", cause));
+        // Nor does the YAML say Beyla needs it.
+        var comment = File.ReadAllLines(Repo.PathOf("beyla", "beyla-config.yml")).TakeWhile(l => !l.TrimStart().StartsWith("track_request_headers:", StringComparison.Ordinal))
+            .Reverse().TakeWhile(l => l.TrimStart().StartsWith('#'));
+        Assert.Contains(comment, l => l.Contains("context_propagation", StringComparison.Ordinal));
     }
 
     public static TheoryData<string> RoutePatterns() =>

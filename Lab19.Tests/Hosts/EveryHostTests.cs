@@ -9,6 +9,7 @@ namespace Lab19.Tests;
 /// the lab runs, keeps its data across Ctrl+C and leaves no process behind, even when the AppHost is killed; with neither, and when the
 /// start fails, the AppHost ends by itself with exit code 1 and a message, never a stack trace or a hang.
 /// </summary>
+[Collection(DefaultPortsCollection.Name)]
 public sealed class EveryHostTests : IDisposable
 {
     private readonly string _dataHome = AppHostProcess.NewDataHome();
@@ -60,8 +61,7 @@ public sealed class EveryHostTests : IDisposable
     {
         // A host without the servers: this test's own mount namespace, where Debian's PostgreSQL and MariaDB directories are empty.
         var hidden = await Processes.ExecAsync("unshare", ["--mount", "--propagation", "private", "true"], cancellationToken: Ct);
-        Assert.SkipWhen(hidden.ExitCode != 0 && Environment.GetEnvironmentVariable("CI") != "true",
-            $"Needs `unshare --mount` (root) to hide the installed database servers: {hidden.Error}");
+        Prerequisite.SkipUnless(hidden.ExitCode == 0, $"Needs `unshare --mount` (root) to hide the installed database servers: {hidden.Error.Trim()}", installedByCi: true);
         string[] withoutServers = ["unshare", "--mount", "--propagation", "private", "sh", "-c",
             "mount -t tmpfs tmpfs /usr/lib/postgresql && mount -t tmpfs tmpfs /usr/sbin && exec \"$@\"", "without-servers"];
 

@@ -49,13 +49,18 @@ public class TracePropagationTests(FakePointServiceFixture fixture)
     [Fact]
     public async Task A_sampled_incoming_trace_reaches_point_service_as_the_same_trace_still_sampled()
     {
-        foreach (var call in await TraceparentHeader.CallsMadeForAsync(fixture, 9, $"00-{IncomingTrace}-{IncomingSpan}-01"))
+        var calls = await TraceparentHeader.CallsMadeForAsync(fixture, 9, $"00-{IncomingTrace}-{IncomingSpan}-01");
+        foreach (var call in calls)
         {
             var (trace, span, sampled) = TraceparentHeader.Parse(call);
             Assert.Equal(IncomingTrace, trace);
             Assert.NotEqual(IncomingSpan, span); // user-service's own request span is the parent of the call
             Assert.True(sampled);
         }
+        // Each call carries a span id of its own. Beyla's header path gives each of user-service's client spans the span id of its
+        // call's header (tpinjector.c, BeylaRules.SpanTree), so this is what makes them two spans, each the parent of one of
+        // point-service's server spans, as the README's trace tree shows.
+        Assert.Equal(calls.Length, calls.Select(c => TraceparentHeader.Parse(c).SpanId).Distinct().Count());
     }
 
     [Fact]
