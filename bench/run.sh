@@ -10,7 +10,8 @@
 # Not part of the test suite.
 #
 # Needs: .NET 10 SDK, git, wrk, python3, postgresql and mariadb-server binaries (Debian: apt-get install -y wrk postgresql mariadb-server).
-# --beyla also needs what Beyla needs (checked first): Linux 5.8+ with BTF and kprobes, a rootful Docker engine, the grafana/beyla image.
+# --beyla also needs what Beyla needs, checked first by the AppHost's own preflight (dotnet run --project Lab19.AppHost -- --preflight),
+# and the grafana/beyla image.
 # Settings (environment): CONNECTIONS (32), THREADS (2), DURATION (30s), WARMUP (30s, per request and variant: the JIT needs ~20 s of
 # load to settle), ROUNDS (3: compared variants alternate in rounds of DURATION/ROUNDS), BEFORE (the commit whose point-service is
 # "before": dd4525f, the last one before the kept totals and the one-command writes; empty to skip it), ONE_USER (1: the user of the
@@ -32,6 +33,12 @@ CONNECTIONS=${CONNECTIONS:-32}
 THREADS=${THREADS:-2}
 DURATION=${DURATION:-30s}
 WARMUP=${WARMUP:-30s}
+# wrk's durations: a number with an optional unit s, m or h (30s, 1m, 2h, 90).
+seconds_of() {
+  [[ "$1" =~ ^([0-9]+)([smh]?)$ ]] || { echo "DURATION and WARMUP take wrk's form: a number and s, m or h (30s, 1m); got '$1'" >&2; exit 2; }
+  case "${BASH_REMATCH[2]}" in m) echo $(( BASH_REMATCH[1] * 60 )) ;; h) echo $(( BASH_REMATCH[1] * 3600 )) ;; *) echo "${BASH_REMATCH[1]}" ;; esac
+}
+seconds_of "$DURATION" >/dev/null; seconds_of "$WARMUP" >/dev/null
 ROUNDS=${ROUNDS:-3}
 BEFORE=${BEFORE-dd4525f}
 ONE_USER=${ONE_USER:-1}
@@ -43,22 +50,14 @@ pg_bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
 
 beyla_image="grafana/beyla:$(sed -n 's/.*const string Tag = "\(.*\)";/\1/p' Lab19.AppHost/Beyla/BeylaResourceBuilderExtensions.cs)"
 if [[ " ${variants[*]} " == *" beyla "* ]]; then
-  # Beyla attaches eBPF programs to kernel functions (kprobes) and reads kernel types from BTF; it runs as a privileged container.
-  missing=()
-  kernel=$(uname -r); major=${kernel%%.*}; minor=${kernel#*.}; minor=${minor%%.*}
-  { [ "$major" -gt 5 ] || { [ "$major" -eq 5 ] && [ "$minor" -ge 8 ]; }; } || missing+=("Linux 5.8 or newer (this is $kernel)")
-  [ -e /sys/kernel/btf/vmlinux ] || missing+=("BTF (/sys/kernel/btf/vmlinux)")
-  [ -e /sys/kernel/tracing/kprobe_events ] || [ -e /sys/kernel/debug/tracing/kprobe_events ] \
-    || missing+=("kprobes (CONFIG_KPROBES: no kprobe_events under /sys/kernel/tracing or /sys/kernel/debug/tracing)")
-  if ! docker info >/dev/null 2>&1; then
-    missing+=("a running rootful Docker engine")
-  elif ! docker image inspect "$beyla_image" >/dev/null 2>&1 && ! docker pull -q "$beyla_image" >/dev/null 2>&1; then
-    missing+=("the image $beyla_image (docker pull failed)")
+  # What Beyla needs is what the lab's own preflight checks (kernel, BTF, kprobes, lockdown, a rootful Docker engine on this kernel,
+  # not Docker Desktop, not rootless): ask it, rather than a second copy of its rules. Then the image, which the preflight does not pull.
+  if ! dotnet run --project Lab19.AppHost -- --preflight; then
+    echo "bench/run.sh --beyla cannot measure Beyla on this host (the preflight above says why); bench/run.sh without --beyla measures the rest."
+    exit 2
   fi
-  if [ ${#missing[@]} -gt 0 ]; then
-    echo "bench/run.sh --beyla cannot measure Beyla on this host; missing:"
-    printf '  - %s\n' "${missing[@]}"
-    echo "Run it on a Linux host (not Docker Desktop, not rootless Docker) whose kernel lets Beyla attach its probes; bench/run.sh without --beyla measures the rest."
+  if ! docker image inspect "$beyla_image" >/dev/null 2>&1 && ! docker pull -q "$beyla_image" >/dev/null 2>&1; then
+    echo "bench/run.sh --beyla needs the image $beyla_image, and docker pull failed."
     exit 2
   fi
 fi
@@ -240,7 +239,8 @@ measure() { # variant, round, duration, row
 }
 warm() { local v=$1; IFS='|' read -r _ script service user _ <<<"$2"; load "$WARMUP" "$script" "$(port_of "$v" "$service")" "$user" >/dev/null; }
 single() { for run in "$@"; do warm bare "$run"; measure bare 0 "$DURATION" "$run"; done; }
-round_seconds=$(( ${DURATION%s} / ROUNDS ))
+round_seconds=$(( $(seconds_of "$DURATION") / ROUNDS ))
+(( round_seconds > 0 )) || { echo "DURATION ($DURATION) must give each of the $ROUNDS rounds at least a second" >&2; exit 2; }
 alternate() { # rows whose variants run warmed up, then in ROUNDS alternating rounds
   for run in "$@"; do
     local row_variants=(${run##*|})
