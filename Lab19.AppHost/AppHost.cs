@@ -20,17 +20,18 @@ var userdb = plan.UserDb switch
     DatabaseHosting.Local => builder.AddLocalPostgres("user-db").AddDatabase("userdb"),
     _ => builder.AddConnectionString("userdb"),
 };
+// point-service logs in with an account of its own, with rights on its database only (DatabaseAccounts/), never as root.
 var pointdb = plan.PointDb switch
 {
-    DatabaseHosting.Container => builder.AddMySql("point-db").WithDataVolume().AddDatabase("pointdb"),
-    DatabaseHosting.Local => builder.AddLocalMySql("point-db").AddDatabase("pointdb"),
+    DatabaseHosting.Container => builder.AddMySql("point-db").WithDataVolume().AddDatabase("pointdb").AddAccount("point-service-account", "point_service"),
+    DatabaseHosting.Local => builder.AddLocalMySql("point-db").AddDatabase("pointdb").AddAccount("point-service-account", "point_service"),
     _ => builder.AddConnectionString("pointdb"),
 };
 
 var pointService = builder.AddProject<Projects.PointService>("point-service")
     .WithUnproxiedHttpEndpoint(lab.PointServicePort, reachableFromContainers: plan.Observability)
     .WithInstrumentation(pointServiceBy, lab.Agent)
-    .WithReference(pointdb).WaitFor(pointdb)
+    .WithReference(pointdb, connectionName: "pointdb").WaitFor(pointdb)
     .WithHttpHealthCheck("/health");
 
 var userService = builder.AddProject<Projects.UserService>("user-service")

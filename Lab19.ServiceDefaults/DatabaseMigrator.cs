@@ -1,4 +1,7 @@
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Migrations;
+using Microsoft.EntityFrameworkCore.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -33,7 +36,17 @@ public sealed class DatabaseMigrator<TContext>(
                     logger.LogInformation("{Context}: database {Database} on {Server}", typeof(TContext).Name, connection.Database, connection.DataSource);
                 }
                 var strategy = db.Database.CreateExecutionStrategy();
-                await strategy.ExecuteAsync(() => db.Database.MigrateAsync(stoppingToken));
+                await strategy.ExecuteAsync(async () =>
+                {
+                    // On an empty database (the AppHost creates it before the service starts) EF's migrator reads the history
+                    // table before it exists and logs that expected failure as an Error with its SQL: the table comes first.
+                    // A database that does not exist yet is created by MigrateAsync itself, which then knows the table is new.
+                    if (await db.GetService<IRelationalDatabaseCreator>().ExistsAsync(stoppingToken))
+                    {
+                        await db.GetService<IHistoryRepository>().CreateIfNotExistsAsync(stoppingToken);
+                    }
+                    await db.Database.MigrateAsync(stoppingToken);
+                });
                 await seed(db, stoppingToken);
                 readiness.Ready();
                 logger.LogInformation("{Context}: database migrated and seeded (attempt {Attempt})", typeof(TContext).Name, attempt);
@@ -41,7 +54,7 @@ public sealed class DatabaseMigrator<TContext>(
             }
             catch (Exception e) when (!stoppingToken.IsCancellationRequested)
             {
-                readiness.Waiting($"Waiting for the database (attempt {attempt}): {e.GetBaseException().Message}");
+                readiness.Waiting($"Waiting for the database (attempt {attempt}); the log says why.");
                 logger.LogWarning("{Context}: database not ready (attempt {Attempt}): {Reason}; retrying in {Delay} ms",
                     typeof(TContext).Name, attempt, e.GetBaseException().Message, delay.TotalMilliseconds);
                 await Task.Delay(delay, stoppingToken);

@@ -40,8 +40,10 @@ public static class DatabaseReadinessExtensions
                 await next(context);
                 return;
             }
-            await TypedResults.Problem(title: "Database not ready", detail: readiness.Status, statusCode: StatusCodes.Status503ServiceUnavailable)
-                .ExecuteAsync(context);
+            // Why it is not ready (a refused login, an unknown host) is in the migrator's log lines, not in the answer.
+            await TypedResults.Problem(title: "Database not ready",
+                detail: "The service's database is not ready yet (the service is starting, or cannot reach it). Try again shortly.",
+                statusCode: StatusCodes.Status503ServiceUnavailable).ExecuteAsync(context);
         });
         return app;
     }

@@ -5,7 +5,9 @@ using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Logging;
 
 namespace Microsoft.Extensions.Hosting;
 
@@ -19,6 +21,10 @@ public static class Extensions
     {
         builder.Services.AddHealthChecks()
             .AddCheck("self", () => HealthCheckResult.Healthy(), ["live"]);
+        // A check's result is what /health answers and the dashboard's health column shows. The health-check service would also log
+        // an Error for every unhealthy result, several a second while a new database is migrated: an expected state, not an error
+        // (a real failure logs its own error where it happens).
+        builder.Logging.AddFilter("Microsoft.Extensions.Diagnostics.HealthChecks.DefaultHealthCheckService", LogLevel.Critical);
 
         // Outgoing calls carry a sampled W3C traceparent, so Beyla keeps the downstream spans of a request that came without one.
         TraceContext.SampleRequestsLikeAParentBasedSampler();
@@ -31,7 +37,7 @@ public static class Extensions
         });
 
         builder.Services.Configure<KestrelServerOptions>(o => o.Limits.MaxRequestBodySize = MaxRequestBodyBytes);
-        builder.Services.AddProblemDetails();
+        builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = ProblemAnswers.Customize);
         // Binding failures (malformed JSON, wrong types, wrong content type) reach ProblemExceptionHandler with their reason.
         builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         builder.Services.ConfigureHttpJsonOptions(o =>
@@ -44,6 +50,8 @@ public static class Extensions
             o.SerializerOptions.NumberHandling = JsonNumberHandling.Strict;
         });
         builder.Services.AddExceptionHandler<ProblemExceptionHandler>();
+        // A service with a database registers its driver's rule (XxxDatabase.cs); without one, only the drivers' common signs count.
+        builder.Services.TryAddSingleton(new DatabaseFailures(_ => false));
 
         return builder;
     }

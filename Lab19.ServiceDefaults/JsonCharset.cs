@@ -26,7 +26,7 @@ public static class JsonCharset
                 {
                     await TypedResults.Problem(
                         title: "Unsupported charset",
-                        detail: $"The charset '{name}' is not supported. Send the JSON body in UTF-8 (charset=utf-8, or no charset).",
+                        detail: $"The charset '{ClientText.Escape(name.Value)}' is not supported. Send the JSON body in UTF-8 (charset=utf-8, or no charset).",
                         statusCode: StatusCodes.Status415UnsupportedMediaType).ExecuteAsync(context);
                     return;
                 }

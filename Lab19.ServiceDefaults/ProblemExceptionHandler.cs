@@ -1,5 +1,3 @@
-using System.Data.Common;
-using System.Net.Sockets;
 using System.Text.Json;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http;
@@ -10,10 +8,10 @@ using Microsoft.Extensions.Logging;
 namespace Lab19.ServiceDefaults;
 
 /// <summary>
-/// Turns every unhandled exception into a ProblemDetails answer without stack trace or SQL:
-/// bad requests keep their 4xx, an unreachable database is 503, anything else is 500.
+/// Turns every unhandled exception into a ProblemDetails answer without stack trace, SQL, host or message of the failure:
+/// bad requests keep their 4xx, an unreachable or too slow database is 503, anything else is 500.
 /// </summary>
-public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILogger<ProblemExceptionHandler> logger) : IExceptionHandler
+public sealed class ProblemExceptionHandler(IProblemDetailsService problems, DatabaseFailures databaseFailures, ILogger<ProblemExceptionHandler> logger) : IExceptionHandler
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken cancellationToken)
     {
@@ -24,9 +22,12 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILo
                 Status = bad.StatusCode,
                 // 413 and 415 usually arrive as bare status codes, which UseStatusCodePages turns into ProblemDetails.
                 Title = bad.StatusCode == StatusCodes.Status400BadRequest ? "Malformed request" : ReasonPhrases.GetReasonPhrase(bad.StatusCode),
-                Detail = bad.InnerException is JsonException { Path: { } path } json ? $"{bad.Message} The JSON is invalid at '{path}': {Reason(json)}" : bad.Message,
+                // The framework's messages repeat what the client sent (a query value, a JSON path or property name): escaped and cut.
+                Detail = bad.InnerException is JsonException { Path: { } jsonPath } json
+                    ? $"{ClientText.Escape(bad.Message)} The JSON is invalid at '{ClientText.Escape(jsonPath)}': {ClientText.Escape(Reason(json))}"
+                    : ClientText.Escape(bad.Message, 2 * ClientText.MaxLength),
             },
-            _ when IsDatabaseUnavailable(exception) => new ProblemDetails
+            _ when databaseFailures.IsUnavailable(exception) => new ProblemDetails
             {
                 Status = StatusCodes.Status503ServiceUnavailable,
                 Title = "Database unavailable",
@@ -40,17 +41,36 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILo
             },
         };
 
-        if (problem.Status >= 500)
+        // The answer names what failed in the client's terms; the log keeps the details (hosts, users, messages), under the answer's trace id.
+        var traceId = TraceIds.Current(context);
+        var path = ClientText.Escape(context.Request.Path.Value); // the path is the client's too
+        if (problem.Status == StatusCodes.Status503ServiceUnavailable)
         {
-            logger.LogError(exception, "{Method} {Path} failed: {Title}", context.Request.Method, context.Request.Path, problem.Title);
+            logger.LogWarning("{Method} {Path} answered 503 {Title} (trace {TraceId}): {Reason}",
+                context.Request.Method, path, problem.Title, traceId, Reasons(exception));
+        }
+        else if (problem.Status >= 500)
+        {
+            logger.LogError(exception, "{Method} {Path} failed: {Title} (trace {TraceId})", context.Request.Method, path, problem.Title, traceId);
         }
         else
         {
-            logger.LogInformation("{Method} {Path} rejected: {Detail}", context.Request.Method, context.Request.Path, problem.Detail);
+            logger.LogInformation("{Method} {Path} rejected: {Detail}", context.Request.Method, path, problem.Detail);
         }
 
         context.Response.StatusCode = problem.Status!.Value;
         return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = problem });
+    }
+
+    /// <summary>The messages of an exception and of those it wraps, outermost first: a failure everyone expects (a database down) needs no stack.</summary>
+    private static string Reasons(Exception exception)
+    {
+        var messages = new List<string>();
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            messages.Add($"{e.GetType().Name}: {e.Message}");
+        }
+        return string.Join(" ---> ", messages);
     }
 
     /// <summary>
@@ -62,18 +82,5 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILo
         var message = (json.InnerException ?? json).Message;
         var path = message.IndexOf(" Path: ", StringComparison.Ordinal);
         return path < 0 ? message : message[..path];
-    }
-
-    /// <summary>True when the exception (or one it wraps) says the database could not be reached, timed out, or dropped the connection.</summary>
-    public static bool IsDatabaseUnavailable(Exception exception)
-    {
-        for (var e = exception; e is not null; e = e.InnerException)
-        {
-            if (e is TimeoutException or DbException { IsTransient: true } or DbException { InnerException: IOException or SocketException })
-            {
-                return true;
-            }
-        }
-        return false;
     }
 }

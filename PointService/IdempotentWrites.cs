@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text.Json;
+using Lab19.ServiceDefaults;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using MySqlConnector;
@@ -55,7 +56,7 @@ public static class IdempotentWrites
     /// Answers a POST with the key <paramref name="key"/>: 201 with the record stored now, or with the one the key stored before for the
     /// same request (marked <see cref="ReplayedHeader"/>); 422 when the key was used for a different request; 409 when another request
     /// holds the key. A request racing another with the same key waits on the key's index entry until the other commits, fails with a
-    /// duplicate key, and then reads the other's record.
+    /// duplicate key, and then reads the other's record; one that waits longer than the command timeout gets the 409.
     /// </summary>
     public static async Task<Results<CreatedAtRoute<PointResponse>, ProblemHttpResult>> AddOnceAsync(
         PointsDbContext db, HttpResponse response, string key, AddPointsRequest request, Func<PointRecord> newRecord, CancellationToken ct)
@@ -86,29 +87,33 @@ public static class IdempotentWrites
     private static async Task<(Outcome Outcome, PointResponse? Point)> StoreOnceAsync(
         PointsDbContext db, string key, byte[] fingerprint, Func<PointRecord> newRecord, CancellationToken ct)
     {
+        var keyHash = IdempotencyKey.Hash(key);
         var strategy = db.Database.CreateExecutionStrategy();
         // The whole exchange is one unit of the retrying strategy: a retry after a commit whose answer was lost finds the key.
         return await strategy.ExecuteAsync<(Outcome, PointResponse?)>(async ct =>
         {
             // Look first: a retry (the usual reason to see a key again) is answered by one read, without a failing insert.
-            if (await db.KeyUseAsync(key, ct) is { } earlier)
+            if (await db.KeyUseAsync(keyHash, ct) is { } earlier)
             {
                 return Answer(earlier, fingerprint);
             }
 
             db.ChangeTracker.Clear(); // a retry of this unit starts over with a new record
             var record = newRecord();
-            db.IdempotencyKeys.Add(new IdempotencyKey { Key = key, RequestHash = fingerprint, Point = record, CreatedAt = record.CreatedAt });
+            db.IdempotencyKeys.Add(new IdempotencyKey { KeyHash = keyHash, RequestHash = fingerprint, Point = record, CreatedAt = record.CreatedAt });
             try
             {
+                using var _ = HandledFailureLogging.HoldCommandErrors(); // a lost race is answered below, not an error to log
                 await db.SaveChangesAsync(ct); // one transaction: the record and its key, or neither
                 return (Outcome.Created, PointResponse.From(record));
             }
-            catch (DbUpdateException e) when (e.InnerException is MySqlException { ErrorCode: MySqlErrorCode.DuplicateKeyEntry })
+            catch (DbUpdateException e) when (e.InnerException is MySqlException { ErrorCode: MySqlErrorCode.DuplicateKeyEntry or MySqlErrorCode.CommandTimeoutExpired })
             {
-                db.ChangeTracker.Clear(); // lost the race: the winner's record is committed now
+                // Lost the race: the winner's record is committed now. Or the insert waited on the key's index entry until the command
+                // timeout: another request holds the key and has not committed yet (its record cannot be read, so the answer is 409).
+                db.ChangeTracker.Clear();
             }
-            return await db.KeyUseAsync(key, ct) is { } winner ? Answer(winner, fingerprint) : (Outcome.Conflict, null);
+            return await db.KeyUseAsync(keyHash, ct) is { } winner ? Answer(winner, fingerprint) : (Outcome.Conflict, null);
         }, ct);
     }
 

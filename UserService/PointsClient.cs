@@ -1,19 +1,19 @@
 using System.Text.Json.Serialization.Metadata;
+using Lab19.ServiceDefaults;
 using Microsoft.Extensions.Http.Resilience;
-using Polly.CircuitBreaker;
-using Polly.Timeout;
+using Polly;
 using UserService.Contracts;
 
 namespace UserService;
 
-/// <summary>point-service could not give an answer: down, too slow, or failing.</summary>
+/// <summary>point-service could not give an answer: down, too slow, or failing (the client has logged why).</summary>
 public sealed class PointServiceUnavailableException(string reason, Exception? inner = null) : Exception(reason, inner);
 
 /// <summary>
 /// Typed client for point-service: service discovery resolves <c>http://point-service</c>, and this client's own standard resilience
 /// handler bounds each call (total 2 s, 1 s per attempt, 2 retries); any failure becomes a <see cref="PointServiceUnavailableException"/>.
 /// </summary>
-public sealed class PointsClient(HttpClient http)
+public sealed class PointsClient(HttpClient http, ILogger<PointsClient> logger)
 {
     public const int RecentLimit = 10;
 
@@ -42,16 +42,22 @@ public sealed class PointsClient(HttpClient http)
             using var response = await http.GetAsync(path, ct);
             if (!response.IsSuccessStatusCode)
             {
-                throw new PointServiceUnavailableException($"point-service answered {(int)response.StatusCode} to GET {path}.");
+                throw Unavailable(path, $"it answered {(int)response.StatusCode}");
             }
-            return await response.Content.ReadFromJsonAsync(json, ct)
-                ?? throw new PointServiceUnavailableException($"point-service sent an empty body to GET {path}.");
+            return await response.Content.ReadFromJsonAsync(json, ct) ?? throw Unavailable(path, "it sent an empty body");
         }
-        catch (Exception e) when (e is HttpRequestException or TimeoutRejectedException or BrokenCircuitException or System.Text.Json.JsonException
+        // ExecutionRejectedException: any strategy of the resilience handler that refused the call (timeout, open circuit, rate limiter).
+        catch (Exception e) when (e is HttpRequestException or ExecutionRejectedException or System.Text.Json.JsonException
                                   || (e is OperationCanceledException && !ct.IsCancellationRequested))
         {
-            throw new PointServiceUnavailableException($"point-service did not answer GET {path}: {e.Message}", e);
+            throw Unavailable(path, $"{e.GetType().Name}: {e.Message}", e); // the message may name point-service's host and port: logged only
         }
+    }
+
+    private PointServiceUnavailableException Unavailable(string path, string reason, Exception? inner = null)
+    {
+        logger.LogWarning("point-service gave no answer to GET {Path} (trace {TraceId}): {Reason}", path, TraceIds.Current(null), reason);
+        return new PointServiceUnavailableException($"point-service gave no answer to GET {path}.", inner);
     }
 }
 

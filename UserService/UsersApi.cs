@@ -55,16 +55,20 @@ public static partial class UsersApi
             await Task.WhenAll(total, recent);
             return TypedResults.Ok(new UserWithPointsResponse(user.Id, user.Name, user.Email, user.CreatedAt, total.Result.Total, recent.Result));
         }
-        catch (PointServiceUnavailableException e)
+        catch (PointServiceUnavailableException)
         {
-            return TypedResults.Problem(title: "point-service unavailable", detail: e.Message, statusCode: StatusCodes.Status503ServiceUnavailable);
+            // What failed, in the client's terms; PointsClient has logged why, under the answer's trace id.
+            return TypedResults.Problem(title: "point-service unavailable",
+                detail: "point-service, which holds the user's points, did not answer in time. Try again shortly.",
+                statusCode: StatusCodes.Status503ServiceUnavailable);
         }
     }
 
     public static async Task<Results<CreatedAtRoute<UserResponse>, ValidationProblem, ProblemHttpResult>> CreateUser(
         UsersDbContext db, CreateUserRequest request, TimeProvider clock, CancellationToken ct)
     {
-        var email = request.Email?.Trim().ToLowerInvariant();
+        // One spelling per address: lower case, and NFC, so that "á" sent composed or as "a" + U+0301 is one email (and one user).
+        var email = Validation.Nfc(request.Email?.Trim().ToLowerInvariant());
         var errors = Validate(request.Name, email);
         if (errors.Count > 0)
         {
@@ -75,6 +79,7 @@ public static partial class UsersApi
         db.Users.Add(user);
         try
         {
+            using var _ = HandledFailureLogging.HoldCommandErrors(); // a duplicate email is the 409 below, not an error to log
             await db.SaveChangesAsync(ct);
         }
         catch (DbUpdateException e) when (e.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation })
@@ -94,6 +99,11 @@ public static partial class UsersApi
         if (Validation.Text("email", email, User.MaxEmailLength, required: true) is { } emailError)
         {
             errors["email"] = [emailError];
+        }
+        else if (Validation.FirstInvisibleCharacter(email!) is { } invisible)
+        {
+            // "user001@lab19.local" with a U+200B inside would look like, and be, another user's address.
+            errors["email"] = [$"email must not contain invisible or formatting characters (it contains U+{invisible.Value:X4})."];
         }
         else if (!EmailPattern().IsMatch(email!))
         {

@@ -9,7 +9,11 @@ internal static class DockerRunArguments
     /// <summary>`run --rm --name ... --network=host [runtime args] [-v mounts] [-e names] image`: values of the variables stay in the CLI's environment.</summary>
     public static async Task AddAsync(HostNetworkContainerResource resource, CommandLineArgsCallbackContext context)
     {
-        List<object> args = ["run", "--rm", "--name", resource.ContainerName, "--label", $"{ResourceLabel}={resource.Name}", "--network=host"];
+        List<object> args =
+        [
+            "run", "--rm", "--name", resource.ContainerName, "--network=host",
+            "--label", $"{ResourceLabel}={resource.Name}", "--label", $"{LeftoverContainers.OwnerLabel}={resource.Owner}",
+        ];
 
         var runtimeArgs = new List<object>();
         foreach (var callback in resource.Annotations.OfType<ContainerRuntimeArgsCallbackAnnotation>())

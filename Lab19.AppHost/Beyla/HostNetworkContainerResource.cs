@@ -20,4 +20,7 @@ internal sealed class HostNetworkContainerResource(string name, string image, st
 
     /// <summary>Fixed per AppHost and resource, so a container left by a crashed run is found and removed before the next start.</summary>
     public string ContainerName { get; } = containerName;
+
+    /// <summary>This run of the lab, as the owner of the container (its label <see cref="LeftoverContainers.OwnerLabel"/>).</summary>
+    public LabOwner Owner { get; } = LabOwner.ForThisProcess();
 }

@@ -77,24 +77,7 @@ internal static class LocalDatabaseBuilderExtensions
         return builder.ApplicationBuilder.AddResource(database)
             .WithIconName("Database")
             .WithHealthCheck(healthCheckKey)
-            .OnInitializeResource((db, e, ct) =>
-            {
-                // Aspire gives a container's databases the container's state, but not an executable's: the same is done here, so
-                // that the database shows Running (and its health check runs) while its server runs.
-                _ = Task.Run(async () =>
-                {
-                    await foreach (var update in e.Notifications.WatchAsync(ct).Where(u => u.Resource == db.Parent))
-                    {
-                        await e.Notifications.PublishUpdateAsync(db, s => s with
-                        {
-                            State = update.Snapshot.State,
-                            StartTimeStamp = update.Snapshot.StartTimeStamp,
-                            StopTimeStamp = update.Snapshot.StopTimeStamp,
-                        });
-                    }
-                }, ct);
-                return Task.CompletedTask;
-            });
+            .WithStateOfParent();
     }
 
     /// <summary>Keeps the server's files in <paramref name="directory"/> (relative to the AppHost's directory) instead of the user's data folder.</summary>
@@ -152,7 +135,7 @@ internal static class LocalDatabaseBuilderExtensions
                 {
                     var binaries = BinariesOf(resource);
                     var directory = Directory();
-                    if (await binaries.ClaimAsync(directory, ct) is { } leftover)
+                    if (await binaries.ClaimAsync(directory, resource.Owner, ct) is { } leftover)
                     {
                         logger.LogWarning("Stopped the server (pid {Pid}) that an earlier run of the lab left running on {Directory}.", leftover, directory);
                     }

@@ -17,6 +17,9 @@ internal abstract class LocalDatabaseServerResource(string name, ParameterResour
     /// <summary>The directory asked for the server's files (its data, pid and owner files); see <see cref="LocalServer.Locate"/>.</summary>
     public required string DataDirectory { get; set; }
 
+    /// <summary>This run of the lab, as the owner of the server's data directory.</summary>
+    internal LabOwner Owner { get; } = LabOwner.ForThisProcess();
+
     /// <summary>The server process of the current run, once it answers: what must not outlive the resource.</summary>
     internal int? ServerPid { get; set; }
 

@@ -109,25 +109,27 @@ internal abstract class LocalServer(string serverFile, string? runAs)
     }
 
     /// <summary>
-    /// Before a start: a server still running on <paramref name="serverDirectory"/> is stopped when no live AppHost owns it (a crashed
-    /// run left it), and refused when another AppHost runs it. Then this process becomes the directory's owner. Returns the pid of a
-    /// stopped leftover, or null.
+    /// Before a start: a server still running on <paramref name="serverDirectory"/> is stopped when its owner is <paramref name="owner"/>
+    /// or provably runs no more (a crashed run left it), and refused when another live AppHost runs it. Then <paramref name="owner"/>
+    /// becomes the directory's owner. Returns the pid of a stopped leftover, or null.
     /// </summary>
-    public async Task<int?> ClaimAsync(string serverDirectory, CancellationToken cancellationToken)
+    public async Task<int?> ClaimAsync(string serverDirectory, LabOwner owner, CancellationToken cancellationToken)
     {
         int? stopped = null;
         if (RunningServer(serverDirectory) is { } server)
         {
-            if (DataDirectoryOwner.Read(serverDirectory) is { } owner && owner.IsAlive() && !owner.IsThisProcess)
+            if (LabOwner.ReadFrom(serverDirectory) is { } other && other.Instance != owner.Instance && other.IsAlive())
             {
+                var pid = server.Id;
+                server.Dispose();
                 throw new InvalidOperationException(
-                    $"{serverDirectory} is in use by another Lab19 AppHost (pid {owner.Pid}), whose server (pid {server.Id}) still runs: stop that lab first.");
+                    $"{serverDirectory} is in use by another Lab19 AppHost (pid {other.Pid}), whose server (pid {pid}) still runs: stop that lab first.");
             }
             stopped = server.Id;
             await StopAsync(server, cancellationToken);
         }
         await CreateServerDirectoryAsync(serverDirectory, cancellationToken);
-        DataDirectoryOwner.ThisProcess.Write(serverDirectory);
+        owner.WriteTo(serverDirectory);
         return stopped;
     }
 

@@ -20,7 +20,7 @@ public class IdempotencyKeyCleanupTests(SharedDatabases databases)
         // 2,500 keys past the cutoff (2.5 batches), 10 within it
         db.IdempotencyKeys.AddRange(Enumerable.Range(0, 2510).Select(i => new IdempotencyKey
         {
-            Key = $"cleanup-{i}",
+            KeyHash = IdempotencyKey.Hash($"cleanup-{i}"),
             RequestHash = new byte[32],
             Point = point,
             CreatedAt = i < 2500 ? now.AddHours(-25).AddSeconds(i) : now.AddHours(-23),

@@ -13,7 +13,8 @@ public class IdempotencyTests(LabFixture fixture)
     private static string NewKey() => $"test-{Guid.NewGuid()}";
 
     private Task<long> RecordsOf(int userId) => DataSnapshot.ScalarAsync(fixture, LabDatabase.Points, $"SELECT COUNT(*) FROM points WHERE user_id = {userId}");
-    private Task<long> KeysNamed(string key) => DataSnapshot.ScalarAsync(fixture, LabDatabase.Points, $"SELECT COUNT(*) FROM idempotency_keys WHERE idempotency_key = '{key}'");
+    /// <summary>How many stored keys have <paramref name="key"/>'s hash (the table keeps SHA-256 of each key, not the key).</summary>
+    private Task<long> KeysNamed(string key) => DataSnapshot.ScalarAsync(fixture, LabDatabase.Points, $"SELECT COUNT(*) FROM idempotency_keys WHERE key_hash = UNHEX(SHA2('{key}', 256))");
 
     private async Task<long> TotalOf(int userId) =>
         (await (await Points.GetAsync($"/api/v1/points/user/{userId}/total", Ct)).ReadAsync<UserTotalDto>()).Total;
@@ -111,6 +112,25 @@ public class IdempotencyTests(LabFixture fixture)
     }
 
     [Fact]
+    public async Task A_key_is_stored_as_its_32_byte_sha256_hash_and_the_table_keeps_no_key_text()
+    {
+        var (userId, key) = (FreshUserId(), NewKey() + new string('~', 200));
+        Assert.Equal(HttpStatusCode.Created, (await Points.SendAsync(Http.AddPoints(new { userId, points = 3 }, key), Ct)).StatusCode);
+
+        Assert.Equal(1, await KeysNamed(key));
+        Assert.Equal(32, await DataSnapshot.ScalarAsync(fixture, LabDatabase.Points, $"SELECT LENGTH(key_hash) FROM idempotency_keys WHERE key_hash = UNHEX(SHA2('{key}', 256))"));
+        // the primary key is that hash, and no column of the table holds text
+        Assert.Equal(1, await DataSnapshot.ScalarAsync(fixture, LabDatabase.Points, """
+            SELECT COUNT(*) FROM information_schema.statistics
+            WHERE table_schema = DATABASE() AND table_name = 'idempotency_keys' AND index_name = 'PRIMARY' AND column_name = 'key_hash'
+            """));
+        Assert.Equal(0, await DataSnapshot.ScalarAsync(fixture, LabDatabase.Points, """
+            SELECT COUNT(*) FROM information_schema.columns
+            WHERE table_schema = DATABASE() AND table_name = 'idempotency_keys' AND data_type IN ('char', 'varchar', 'text')
+            """));
+    }
+
+    [Fact]
     public async Task A_key_survives_a_restart_of_point_service_and_expired_keys_are_deleted()
     {
         var (userId, key) = (FreshUserId(), NewKey());
@@ -118,9 +138,9 @@ public class IdempotencyTests(LabFixture fixture)
         // two keys written straight into the table: one past the 24 h retention, one within it
         var (expired, kept) = ($"expired-{Guid.NewGuid()}", $"kept-{Guid.NewGuid()}");
         await DataSnapshot.ExecuteAsync(fixture, LabDatabase.Points, $"""
-            INSERT INTO idempotency_keys (idempotency_key, request_hash, point_id, created_at) VALUES
-              ('{expired}', UNHEX(SHA2('x', 256)), {created.Id}, UTC_TIMESTAMP(6) - INTERVAL 25 HOUR),
-              ('{kept}', UNHEX(SHA2('x', 256)), {created.Id}, UTC_TIMESTAMP(6) - INTERVAL 23 HOUR)
+            INSERT INTO idempotency_keys (key_hash, request_hash, point_id, created_at) VALUES
+              (UNHEX(SHA2('{expired}', 256)), UNHEX(SHA2('x', 256)), {created.Id}, UTC_TIMESTAMP(6) - INTERVAL 25 HOUR),
+              (UNHEX(SHA2('{kept}', 256)), UNHEX(SHA2('x', 256)), {created.Id}, UTC_TIMESTAMP(6) - INTERVAL 23 HOUR)
             """);
 
         await fixture.Lab.StopResourceAsync("point-service");

@@ -81,6 +81,13 @@ public class StrictInputTests(LabFixture fixture)
     [InlineData("points", "reason", "\\u00A0\\u3000")]
     [InlineData("users", "name", "\\u200B\\u200B")]
     [InlineData("users", "name", "\\u2062\\u00AD")]
+    [InlineData("points", "reason", "\\u3164")]
+    [InlineData("points", "reason", "\\u2800\\u2800")]
+    [InlineData("points", "reason", "\\u115F\\u1160")]
+    [InlineData("points", "reason", " \\u0301")]
+    [InlineData("users", "name", "\\u3164\\uFFA0")]
+    [InlineData("users", "name", "\\u2800")]
+    [InlineData("users", "name", "\\u0301\\u034F")]
     public async Task Text_of_only_invisible_characters_is_400_stating_the_rule(string service, string field, string escapedText)
     {
         var body = service == "users"

@@ -40,11 +40,11 @@ public class BeylaContainerLifecycleTests
         public required HostNetworkContainerResource Beyla { get; init; }
         private bool _disposed;
 
-        public static async Task<LabBeyla> BuildAsync(bool privileged = false)
+        public static async Task<LabBeyla> BuildAsync(bool privileged = false, string? name = null)
         {
-            var name = $"beyla-{Guid.NewGuid():N}"[..14];
+            name ??= $"beyla-{Guid.NewGuid():N}"[..14];
             var builder = TestAppHost.CreateBuilder([]);
-            var otlp = builder.AddContainer($"{name}-otlp", ProbeImage.Name, ProbeImage.Tag)
+            var otlp = builder.AddContainer($"{name}-otlp-{Guid.NewGuid():N}"[..30], ProbeImage.Name, ProbeImage.Tag)
                 .WithEntrypoint("/bin/sh")
                 .WithArgs("-c", "mkdir -p /www && echo lgtm-reached > /www/index.html && exec httpd -f -p 4317 -h /www")
                 .WithHttpEndpoint(targetPort: 4317, name: "otlp-grpc");
@@ -173,7 +173,9 @@ public class BeylaContainerLifecycleTests
     {
         await SkipWithoutDockerAsync();
         await using var lab = await LabBeyla.BuildAsync();
-        var leftover = (await Processes.RunAsync("docker", "run", "-d", "--name", lab.Beyla.ContainerName, ProbeImage.Reference, "sleep", "600")).Trim();
+        // Owned by a run whose AppHost is gone (pid 1 runs, but started at another time).
+        var leftover = (await Processes.RunAsync("docker", "run", "-d", "--name", lab.Beyla.ContainerName, "--label", $"{DockerRunArguments.ResourceLabel}={lab.Beyla.Name}",
+            "--label", $"{LeftoverContainers.OwnerLabel}={new LabOwner(1, 0, "crashed")}", ProbeImage.Reference, "sleep", "600")).Trim();
 
         await lab.StartAsync();
         var lines = await lab.WaitForLogAsync("probe: fetched lgtm-reached");
@@ -241,5 +243,49 @@ public class BeylaContainerLifecycleTests
             Assert.NotNull(await InspectAsync(container));
         }
         await AssertGoneAsync(container);
+    }
+
+    [Fact]
+    public async Task A_second_lab_from_the_same_folder_neither_removes_nor_takes_the_first_labs_running_container()
+    {
+        await SkipWithoutDockerAsync();
+        var name = $"beyla-{Guid.NewGuid():N}"[..14];
+        await using var first = await LabBeyla.BuildAsync(name: name);
+        await first.StartAsync();
+        await first.WaitForLogAsync("probe: fetched lgtm-reached");
+        var running = (await InspectAsync(first.Beyla.ContainerName))!.Value.GetProperty("Id").GetString();
+
+        // The same AppHost folder and resource name: the same container name (two terminals, or a test beside a running lab).
+        await using (var second = await LabBeyla.BuildAsync(name: name))
+        {
+            Assert.Equal(first.Beyla.ContainerName, second.Beyla.ContainerName);
+            await second.App.StartAsync(Ct).WaitAsync(TimeSpan.FromMinutes(2), Ct);
+            await second.App.ResourceNotifications.WaitForResourceAsync(name, KnownResourceStates.FailedToStart, Ct).WaitAsync(Timeout, Ct);
+            await second.WaitForLogAsync("runs for another Lab19 AppHost");
+        }
+
+        // The second lab has stopped, and the first lab's container still runs: same container, untouched.
+        var after = await InspectAsync(first.Beyla.ContainerName);
+        Assert.Equal(running, after?.GetProperty("Id").GetString());
+        Assert.True(after!.Value.GetProperty("State").GetProperty("Running").GetBoolean());
+    }
+
+    [Fact]
+    public async Task A_container_the_lab_did_not_start_is_left_alone_and_named_in_the_failure()
+    {
+        await SkipWithoutDockerAsync();
+        await using var lab = await LabBeyla.BuildAsync();
+        var stranger = (await Processes.RunAsync("docker", "run", "-d", "--name", lab.Beyla.ContainerName, ProbeImage.Reference, "sleep", "600")).Trim();
+        try
+        {
+            await lab.App.StartAsync(Ct).WaitAsync(TimeSpan.FromMinutes(2), Ct);
+            await lab.App.ResourceNotifications.WaitForResourceAsync(lab.Beyla.Name, KnownResourceStates.FailedToStart, Ct).WaitAsync(Timeout, Ct);
+            await lab.WaitForLogAsync($"remove it with `docker rm -f {lab.Beyla.ContainerName}`");
+            Assert.Equal(stranger, (await InspectAsync(lab.Beyla.ContainerName))?.GetProperty("Id").GetString());
+        }
+        finally
+        {
+            await Processes.RunAsync("docker", "rm", "--force", stranger);
+        }
     }
 }

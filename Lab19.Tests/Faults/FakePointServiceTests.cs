@@ -87,6 +87,45 @@ public class FakePointServiceTests(FakePointServiceFixture fixture)
     }
 
     [Fact]
+    public async Task With_point_service_never_answering_700_concurrent_requests_are_all_503_even_those_the_resilience_handler_refuses_at_once()
+    {
+        // 700 requests make 1,400 concurrent calls: more than the standard resilience handler's concurrency limiter lets through (1,000);
+        // the rest are rejected at once, and the failures then open its circuit breaker.
+        fixture.Fake.Mode = FakePointService.Behaviour.Slow;
+        List<(HttpStatusCode Status, string Body)> answers;
+        try
+        {
+            answers = [.. await Task.WhenAll(Enumerable.Range(0, 700).Select(async i =>
+            {
+                using var response = await fixture.Lab.Users.GetAsync($"/api/v1/users/{1 + i % 100}", Ct);
+                return (response.StatusCode, await response.Content.ReadAsStringAsync(Ct));
+            }))];
+        }
+        finally
+        {
+            fixture.Fake.Mode = FakePointService.Behaviour.Healthy;
+        }
+
+        var counts = string.Join(", ", answers.GroupBy(a => (int)a.Status).Select(g => $"{g.Count()} × {g.Key}"));
+        if (answers.FirstOrDefault(a => a.Status != HttpStatusCode.ServiceUnavailable) is { Body: { } other })
+        {
+            Assert.Fail($"answered {counts}, e.g. {other}");
+        }
+        var titles = answers.Select(a => System.Text.Json.JsonDocument.Parse(a.Body).RootElement.GetProperty("title").GetString()).ToList();
+        // Under load, some of the 700 look-ups of the user itself can wait past the connection timeout: also a bounded 503.
+        Assert.All(titles, t => Assert.Contains(t, new[] { "point-service unavailable", "Database unavailable" }));
+        Assert.Contains("point-service unavailable", titles);
+
+        // Recovery, once the circuit breaker lets calls through again (it stays open for 5 s).
+        var recovery = Stopwatch.StartNew();
+        while ((await fixture.Lab.Users.GetAsync("/api/v1/users/7", Ct)).StatusCode != HttpStatusCode.OK)
+        {
+            Assert.True(recovery.Elapsed < TimeSpan.FromMinutes(1), "user-service did not recover");
+            await Task.Delay(500, Ct);
+        }
+    }
+
+    [Fact]
     public async Task An_unknown_user_is_404_without_calling_point_service()
     {
         var calls = fixture.Fake.Calls;

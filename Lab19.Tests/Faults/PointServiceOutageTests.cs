@@ -71,6 +71,7 @@ public class PointServiceOutageTests(LabFixture fixture)
         Assert.Equal(migrations.Count, await DataSnapshot.ScalarAsync(fixture, LabDatabase.Points, "SELECT COUNT(*) FROM __EFMigrationsHistory"));
 
         foreach (var (table, index) in new[] { ("points", "IX_points_user_id_created_at"), ("points", "IX_points_user_id_points"),
+            ("points", "IX_points_created_at_id"),
             ("idempotency_keys", "PRIMARY"), ("idempotency_keys", "IX_idempotency_keys_created_at"), ("idempotency_keys", "IX_idempotency_keys_point_id") })
         {
             Assert.True(0 < await DataSnapshot.ScalarAsync(fixture, LabDatabase.Points,

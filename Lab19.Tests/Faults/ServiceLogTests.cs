@@ -1,6 +1,5 @@
 using System.Data.Common;
 using Lab19.Tests.Infrastructure;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace Lab19.Tests;
 
@@ -21,23 +20,8 @@ public class ServiceLogTests(LabFixture fixture)
         var client = service == "point-service" ? fixture.Lab.Points : fixture.Lab.Users;
         await client.GetAsync(service == "point-service" ? "/api/v1/points/user/abc" : "/api/v1/users/abc", TestContext.Current.CancellationToken);
 
-        var logs = fixture.Lab.App.Services.GetRequiredService<ResourceLoggerService>();
         var target = $"database {database} on "; // followed by the server: "127.0.0.1", or Npgsql's "tcp://127.0.0.1:port"
-        var lines = new List<string>();
-        using var cts = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
-        cts.CancelAfter(TimeSpan.FromSeconds(15));
-        try
-        {
-            await foreach (var batch in logs.WatchAsync(fixture.Lab.App.Services.GetRequiredService<DistributedApplicationModel>().Resources.Single(r => r.Name == service)).WithCancellation(cts.Token))
-            {
-                lines.AddRange(batch.Select(l => l.Content));
-                if (lines.Any(l => l.Contains(target))) break;
-            }
-        }
-        catch (OperationCanceledException) when (!TestContext.Current.CancellationToken.IsCancellationRequested)
-        {
-            // the assertion below reports what was seen
-        }
+        var lines = await fixture.Lab.LogLinesAsync(service, seen => seen.Any(l => l.Contains(target)));
 
         Assert.Contains(lines, l => l.Contains(target)); // once per start of the service (other tests restart it)
         Assert.All(lines.Where(l => l.Contains(target)), l => Assert.Contains("127.0.0.1", l));

@@ -154,6 +154,24 @@ public sealed class LocalDatabaseTests : IDisposable
     }
 
     [Fact]
+    public async Task A_services_account_has_its_database_and_nothing_else()
+    {
+        LocalServers.SkipUnlessInstalled();
+        var builder = TestAppHost.CreateBuilder([]);
+        builder.AddLocalMySql("point-db").WithDataDirectory(Path.Combine(_root.FullName, "point-db")).AddDatabase("pointdb").AddAccount("point-service-account", "point_service");
+        await using var run = await StartAsync(builder);
+        await run.App.ResourceNotifications.WaitForResourceHealthyAsync("point-service-account", Ct).WaitAsync(Timeout, Ct);
+
+        await using var account = new MySqlConnection(await ConnectionStringAsync(run.App, "point-service-account"));
+        await account.OpenAsync(Ct);
+        Assert.Equal("point_service", new MySqlConnectionStringBuilder(account.ConnectionString).UserID);
+        await new MySqlCommand("CREATE TABLE kept (id int); INSERT INTO kept VALUES (1)", account).ExecuteNonQueryAsync(Ct);
+        var denied = await Assert.ThrowsAsync<MySqlException>(() => new MySqlCommand("SELECT COUNT(*) FROM mysql.user", account).ExecuteScalarAsync(Ct));
+        Assert.Equal(MySqlErrorCode.TableAccessDenied, denied.ErrorCode);
+        await Assert.ThrowsAsync<MySqlException>(() => new MySqlCommand("CREATE DATABASE elsewhere", account).ExecuteNonQueryAsync(Ct));
+    }
+
+    [Fact]
     public async Task A_new_password_parameter_is_accepted_by_data_made_with_the_old_one()
     {
         LocalServers.SkipUnlessInstalled();
@@ -178,7 +196,7 @@ public sealed class LocalDatabaseTests : IDisposable
         // A crashed run: its servers still run, and the AppHost that owned them is gone.
         var directory = Path.Combine(_root.FullName, "user-db");
         var leftover = await StartLeftoverAsync(directory);
-        OwnedBy(directory, pid: 1, startTicks: 0);
+        OwnedBy(directory, new LabOwner(1, 0, "crashed")); // pid 1 runs, but has another start time: not that AppHost
 
         await using var run = await StartHealthyAsync(Graph());
         var app = run.App;
@@ -197,7 +215,7 @@ public sealed class LocalDatabaseTests : IDisposable
         var directory = Path.Combine(_root.FullName, "user-db");
         var server = await StartLeftoverAsync(directory);
         using var otherAppHost = Process.Start("sleep", "300");
-        OwnedBy(directory, otherAppHost.Id, otherAppHost.StartTime.ToUniversalTime().Ticks / TimeSpan.TicksPerSecond);
+        OwnedBy(directory, new LabOwner(otherAppHost.Id, otherAppHost.StartTime.ToUniversalTime().Ticks / TimeSpan.TicksPerSecond, "other"));
         try
         {
             await using var run = await StartAsync(Graph());
@@ -226,8 +244,7 @@ public sealed class LocalDatabaseTests : IDisposable
         return Process.GetProcessById(pid);
     }
 
-    private static void OwnedBy(string directory, int pid, long startTicks) =>
-        File.WriteAllText(Path.Combine(directory, "owner"), string.Create(CultureInfo.InvariantCulture, $"{pid} {startTicks}"));
+    private static void OwnedBy(string directory, LabOwner owner) => owner.WriteTo(directory);
 
     private static bool ProcessRuns(int pid)
     {

@@ -64,6 +64,19 @@ public abstract class DatabaseServer : IAsyncDisposable
         await StopServerAsync();
     }
 
+    /// <summary>Creates an empty database, as the AppHost does before a service starts.</summary>
+    public async Task CreateDatabaseAsync(string database)
+    {
+        var server = ConnectionString(database);
+        await using DbConnection connection = server.StartsWith("Host=", StringComparison.Ordinal)
+            ? new Npgsql.NpgsqlConnection(ConnectionString("postgres"))
+            : new MySqlConnector.MySqlConnection(ConnectionString(""));
+        await connection.OpenAsync();
+        await using var create = connection.CreateCommand();
+        create.CommandText = $"CREATE DATABASE {database}";
+        await create.ExecuteNonQueryAsync();
+    }
+
     protected abstract Task StartServerAsync();
     protected abstract Task StopServerAsync();
     protected abstract Task PingAsync();

@@ -110,6 +110,32 @@ public sealed class LabApp : IAsyncDisposable
         return $"state {snapshot?.State?.Text}, exit code {snapshot?.ExitCode}; last console lines:\n  " + string.Join("\n  ", lines.TakeLast(30));
     }
 
+    /// <summary>
+    /// The console lines of <paramref name="resource"/> so far, read until <paramref name="done"/> holds for them or 15 s have passed
+    /// (the caller's assertions then report what was seen).
+    /// </summary>
+    public async Task<IReadOnlyList<string>> LogLinesAsync(string resource, Func<IReadOnlyList<string>, bool> done)
+    {
+        var lines = new List<string>();
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        cts.CancelAfter(TimeSpan.FromSeconds(15));
+        try
+        {
+            var model = App.Services.GetRequiredService<DistributedApplicationModel>();
+            await foreach (var batch in App.Services.GetRequiredService<ResourceLoggerService>()
+                .WatchAsync(model.Resources.Single(r => r.Name == resource)).WithCancellation(cts.Token))
+            {
+                lines.AddRange(batch.Select(l => l.Content));
+                if (done(lines)) break;
+            }
+        }
+        catch (OperationCanceledException) when (!TestContext.Current.CancellationToken.IsCancellationRequested)
+        {
+            // not done within the time: the caller's assertions report what was seen
+        }
+        return lines;
+    }
+
     public async Task StopResourceAsync(string resource)
     {
         var result = await App.ResourceCommands.ExecuteCommandAsync(resource, KnownResourceCommands.StopCommand).WaitAsync(TimeSpan.FromSeconds(60));

@@ -40,7 +40,7 @@ internal sealed class LocalDatabaseServer : DatabaseServer
     {
         if (!_prepared)
         {
-            await _binaries.ClaimAsync(_directory, CancellationToken.None);
+            await _binaries.ClaimAsync(_directory, LabOwner.ForThisProcess(), CancellationToken.None);
             await _binaries.PrepareAsync(_directory, _password, CancellationToken.None);
             _prepared = true;
         }

@@ -24,7 +24,8 @@ public sealed class ServiceProcess : IAsyncDisposable
 
     /// <param name="service">UserService or PointService.</param>
     /// <param name="environment">Connection strings, OTEL_* and DOTNET_STARTUP_HOOKS as the test wants them.</param>
-    public static async Task<ServiceProcess> StartAsync(string service, IDictionary<string, string> environment)
+    /// <param name="readyPath">What must answer 2xx before the service counts as started: /health, or /alive for one whose database is meant to fail.</param>
+    public static async Task<ServiceProcess> StartAsync(string service, IDictionary<string, string> environment, string readyPath = "/health")
     {
         var port = DatabaseServer.FreePort();
         var folder = Repo.BuildOutput(service);
@@ -38,11 +39,11 @@ public sealed class ServiceProcess : IAsyncDisposable
 
         var output = new List<string>();
         var started = new ServiceProcess(Processes.Start(psi, line => { lock (output) output.Add(line); }), port, output);
-        await started.WaitHealthyAsync(TimeSpan.FromSeconds(90));
+        await started.WaitHealthyAsync(readyPath, TimeSpan.FromSeconds(90));
         return started;
     }
 
-    private async Task WaitHealthyAsync(TimeSpan timeout)
+    private async Task WaitHealthyAsync(string path, TimeSpan timeout)
     {
         var deadline = Stopwatch.StartNew();
         while (true)
@@ -50,7 +51,7 @@ public sealed class ServiceProcess : IAsyncDisposable
             Assert.False(_process.HasExited, $"the service exited with {(_process.HasExited ? _process.ExitCode : 0)}:\n{Output}");
             try
             {
-                using var response = await Http.GetAsync("/health");
+                using var response = await Http.GetAsync(path);
                 if (response.IsSuccessStatusCode) return;
             }
             catch (HttpRequestException)

@@ -11,7 +11,7 @@ public class AppHostGraphTests
         await using var builder = await ModelAsync();
 
         Assert.Equal(
-            ["beyla", "k6", "lgtm", "point-db", "point-service", "pointdb", "user-db", "user-service", "userdb"],
+            ["beyla", "k6", "lgtm", "point-db", "point-service", "point-service-account", "pointdb", "user-db", "user-service", "userdb"],
             // Aspire 13 adds a hidden "<project>-rebuilder" resource per project; it is not part of the lab's diagram.
             builder.Resources.Where(r => r is not ParameterResource && !r.Name.EndsWith("-rebuilder", StringComparison.Ordinal)).Select(r => r.Name).Order());
         Assert.IsType<PostgresServerResource>(Resource(builder, "user-db"));
@@ -37,7 +37,7 @@ public class AppHostGraphTests
         Assert.Equal(
             // WaitFor(database) also waits for its server: Aspire adds that edge itself.
             ["beyla -> lgtm", "k6 -> lgtm", "k6 -> point-service", "k6 -> user-service",
-             "point-service -> point-db", "point-service -> pointdb",
+             "point-service -> point-db", "point-service -> point-service-account", "point-service -> pointdb",
              "user-service -> point-service", "user-service -> user-db", "user-service -> userdb"],
             edges);
 
@@ -46,6 +46,19 @@ public class AppHostGraphTests
         Assert.Contains("ConnectionStrings__userdb", userServiceEnv.Keys);
         Assert.Contains("services__point-service__http__0", userServiceEnv.Keys);
         Assert.Contains("ConnectionStrings__pointdb", (await PublishEnvironmentAsync(Resource(builder, "point-service"))).Keys);
+    }
+
+    [Fact]
+    public async Task Point_service_logs_in_with_an_account_of_its_own_not_as_root()
+    {
+        await using var builder = await ModelAsync();
+
+        var account = Assert.IsType<DatabaseAccountResource>(Resource(builder, "point-service-account"));
+        Assert.Equal(("point_service", "pointdb", "pointdb"), (account.UserName, account.DatabaseName, account.Parent.Name));
+        Assert.True(account.PasswordParameter.Secret);
+        Assert.Equal("{point-service-account.connectionString}", (await PublishEnvironmentAsync(Resource(builder, "point-service")))["ConnectionStrings__pointdb"], ignoreCase: true);
+        var expression = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = account.ConnectionStringExpression.ValueExpression };
+        Assert.Equal(("point_service", "{point-service-account-password.value}", "pointdb"), ((string)expression["User ID"], (string)expression["Password"], (string)expression["Database"]));
     }
 
     [Fact]

@@ -106,7 +106,7 @@ public class BeylaModelTests
         Assert.Equal("docker", beyla.Command);
         Assert.Matches("^lab19-beyla-[0-9a-f]{8}$", beyla.ContainerName);
         var args = await ArgumentsAsync(beyla);
-        Assert.Equal(["run", "--rm", "--name", beyla.ContainerName, "--label", "lab19.resource=beyla", "--network=host"], args[..7]);
+        Assert.Equal(["run", "--rm", "--name", beyla.ContainerName, "--network=host", "--label", "lab19.resource=beyla", "--label", $"lab19.owner={beyla.Owner}"], args[..9]);
         Assert.Contains("--privileged", args);
         Assert.Contains("--pid=host", args);
         Assert.Contains($"{Repo.PathOf("beyla", "beyla-config.yml")}:/config/beyla-config.yml:ro", args);

@@ -1,3 +1,6 @@
+using System.Security.Cryptography;
+using System.Text;
+
 namespace PointService.Data;
 
 /// <summary>
@@ -6,12 +9,17 @@ namespace PointService.Data;
 // A table of its own, not columns on points: keys expire and are deleted after Retention while the ledger's rows stay as they are.
 public class IdempotencyKey
 {
+    /// <summary>The longest key a client may send.</summary>
     public const int MaxLength = 255;
 
     /// <summary>How long a key is kept: a retry within this time returns the original answer (cleaned up a few minutes after).</summary>
     public static readonly TimeSpan Retention = TimeSpan.FromHours(24);
 
-    public required string Key { get; set; }
+    /// <summary>
+    /// SHA-256 of the key as the client sent it (case-sensitive, byte for byte): 32 bytes in the primary key and in each secondary
+    /// index, whatever the key's length. Two keys with one hash would need a SHA-256 collision.
+    /// </summary>
+    public required byte[] KeyHash { get; set; }
 
     /// <summary>SHA-256 of the canonical request (userId, points, reason): tells a retry from a different request under the same key.</summary>
     public required byte[] RequestHash { get; set; }
@@ -19,4 +27,7 @@ public class IdempotencyKey
     public long PointId { get; set; }
     public PointRecord? Point { get; set; }
     public DateTime CreatedAt { get; set; }
+
+    /// <summary>What <see cref="KeyHash"/> holds for <paramref name="key"/> (1–255 visible ASCII characters, as the header is validated).</summary>
+    public static byte[] Hash(string key) => SHA256.HashData(Encoding.ASCII.GetBytes(key));
 }

@@ -15,7 +15,12 @@ public static class PointsDatabase
             ?? throw new InvalidOperationException("Connection string 'pointdb' is missing."));
 
         // AddDbContextPool, not Aspire's client integration: Aspire.Pomelo.EntityFrameworkCore.MySql is not on the lab's package source.
-        builder.Services.AddDbContextPool<PointsDbContext>(o => o.UsePointsDatabase(connectionString));
+        // A duplicate key is the lost race of two keyed POSTs, which IdempotentWrites answers: EF logs it at Debug, not as an Error.
+        builder.Services.AddDbContextPool<PointsDbContext>((services, o) => o.UsePointsDatabase(connectionString)
+            .UseLoggerFactory(new HandledFailureLogging(services.GetRequiredService<ILoggerFactory>(),
+                e => e is MySqlException { ErrorCode: MySqlErrorCode.DuplicateKeyEntry })));
+        // A 503 for every command timeout, whether or not the server confirmed it stopped the statement.
+        builder.Services.AddSingleton(new DatabaseFailures(e => IsAlsoTransient(e) || e is MySqlException { ErrorCode: MySqlErrorCode.CommandTimeoutExpired }));
         builder.AddDatabaseMigrator<PointsDbContext>(PointsSeed.SeedAsync);
         builder.Services.AddHostedService<IdempotencyKeyCleanup>();
         return builder;
@@ -48,11 +53,20 @@ public static class PointsDatabase
         options.UseMySql(connectionString, ServerVersion.AutoDetect(connectionString),
             mysql => mysql.ExecutionStrategy(dependencies => new RetryingStrategy(dependencies)));
 
-    /// <summary>Pomelo's retrying strategy, plus a pooled connection the server has closed, which fails on first use (pooled connections are not reset).</summary>
+    /// <summary>
+    /// Failures Pomelo's strategy does not count as transient, though running the same work again is safe and may pass:
+    /// a pooled connection the server has closed (it restarted), which fails on first use (pooled connections are not reset);
+    /// and a command stopped at the command timeout that the server confirms it interrupted (MySqlConnector's KILL QUERY: the statement
+    /// did nothing). A timed-out command whose connection had to be closed instead is not retried: whether it ran is not known.
+    /// </summary>
+    public static bool IsAlsoTransient(Exception exception) =>
+        exception is MySqlException { InnerException: IOException or SocketException }
+            or MySqlException { ErrorCode: MySqlErrorCode.CommandTimeoutExpired, InnerException: MySqlException { ErrorCode: MySqlErrorCode.QueryInterrupted } };
+
+    /// <summary>Pomelo's retrying strategy, plus <see cref="IsAlsoTransient"/>.</summary>
     private sealed class RetryingStrategy(ExecutionStrategyDependencies dependencies)
         : MySqlRetryingExecutionStrategy(dependencies, DatabaseLimits.RetryCount, DatabaseLimits.MaxRetryDelay, errorNumbersToAdd: null)
     {
-        protected override bool ShouldRetryOn(Exception exception) =>
-            base.ShouldRetryOn(exception) || exception is MySqlException { InnerException: IOException or SocketException };
+        protected override bool ShouldRetryOn(Exception exception) => base.ShouldRetryOn(exception) || IsAlsoTransient(exception);
     }
 }

@@ -28,8 +28,8 @@ public partial class PointsDbContext
     /// <summary>The sum of <paramref name="userId"/>'s records (0 without any).</summary>
     public Task<long> TotalOfUserAsync(int userId, CancellationToken ct) => TotalOfUser(this, userId, ct);
 
-    /// <summary>What the idempotency key <paramref name="key"/> stored: the request's fingerprint and its record; null for a key never used (or expired).</summary>
-    public Task<KeyUse?> KeyUseAsync(string key, CancellationToken ct) => KeyUseOf(this, key, ct);
+    /// <summary>What the idempotency key whose hash is <paramref name="keyHash"/> stored: the request's fingerprint and its record; null for a key never used (or expired).</summary>
+    public Task<KeyUse?> KeyUseAsync(byte[] keyHash, CancellationToken ct) => KeyUseOf(this, keyHash, ct);
 
     /// <summary>A stored use of an idempotency key: the fingerprint of the request that used it, and the record it created.</summary>
     public sealed record KeyUse(byte[] RequestHash, PointResponse Point);
@@ -44,9 +44,9 @@ public partial class PointsDbContext
             .Take(take)
             .Select(p => new PointResponse(p.Id, p.UserId, p.Points, p.Reason, p.CreatedAt)));
 
-    private static readonly Func<PointsDbContext, string, CancellationToken, Task<KeyUse?>> KeyUseOf =
-        EF.CompileAsyncQuery((PointsDbContext db, string key, CancellationToken ct) => db.IdempotencyKeys.AsNoTracking()
-            .Where(k => k.Key == key)
+    private static readonly Func<PointsDbContext, byte[], CancellationToken, Task<KeyUse?>> KeyUseOf =
+        EF.CompileAsyncQuery((PointsDbContext db, byte[] keyHash, CancellationToken ct) => db.IdempotencyKeys.AsNoTracking()
+            .Where(k => k.KeyHash == keyHash)
             .Select(k => new KeyUse(k.RequestHash, new PointResponse(k.Point!.Id, k.Point.UserId, k.Point.Points, k.Point.Reason, k.Point.CreatedAt)))
             .FirstOrDefault());
 }

@@ -24,13 +24,11 @@ namespace PointService.Data.Migrations
 
             modelBuilder.Entity("PointService.Data.IdempotencyKey", b =>
                 {
-                    b.Property<string>("Key")
-                        .HasMaxLength(255)
-                        .HasColumnType("varchar(255)")
-                        .HasColumnName("idempotency_key")
-                        .UseCollation("ascii_bin");
-
-                    MySqlPropertyBuilderExtensions.HasCharSet(b.Property<string>("Key"), "ascii");
+                    b.Property<byte[]>("KeyHash")
+                        .HasMaxLength(32)
+                        .HasColumnType("binary(32)")
+                        .HasColumnName("key_hash")
+                        .IsFixedLength();
 
                     b.Property<DateTime>("CreatedAt")
                         .HasPrecision(6)
@@ -48,7 +46,7 @@ namespace PointService.Data.Migrations
                         .HasColumnName("request_hash")
                         .IsFixedLength();
 
-                    b.HasKey("Key");
+                    b.HasKey("KeyHash");
 
                     b.HasIndex("CreatedAt");
 
@@ -85,6 +83,8 @@ namespace PointService.Data.Migrations
                         .HasColumnName("user_id");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("CreatedAt", "Id");
 
                     b.HasIndex("UserId", "CreatedAt");
 
