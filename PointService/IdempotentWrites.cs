@@ -1,9 +1,6 @@
 using System.Security.Cryptography;
 using System.Text.Json;
-using Lab19.ServiceDefaults;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.EntityFrameworkCore;
-using MySqlConnector;
 using PointService.Contracts;
 using PointService.Data;
 
@@ -53,15 +50,15 @@ public static class IdempotentWrites
         SHA256.HashData(JsonSerializer.SerializeToUtf8Bytes(request, PointsJsonContext.Default.AddPointsRequest));
 
     /// <summary>
-    /// Answers a POST with the key <paramref name="key"/>: 201 with the record stored now, or with the one the key stored before for the
-    /// same request (marked <see cref="ReplayedHeader"/>); 422 when the key was used for a different request; 409 when another request
-    /// holds the key. A request racing another with the same key waits on the key's index entry until the other commits, fails with a
-    /// duplicate key, and then reads the other's record; one that waits longer than the command timeout gets the 409.
+    /// Answers a POST with the key <paramref name="key"/>: 201 with the record stored now (made at <paramref name="createdAt"/>), or with
+    /// the one the key stored before for the same request (marked <see cref="ReplayedHeader"/>); 422 when the key was used for a different
+    /// request; 409 when another request holds the key. A request racing another with the same key waits on the key's index entry until the
+    /// other commits, fails with a duplicate key, and then reads the other's record; one that waits longer than the command timeout gets the 409.
     /// </summary>
     public static async Task<Results<CreatedAtRoute<PointResponse>, ProblemHttpResult>> AddOnceAsync(
-        PointsDbContext db, HttpResponse response, string key, AddPointsRequest request, Func<PointRecord> newRecord, CancellationToken ct)
+        PointsDbContext db, HttpResponse response, string key, AddPointsRequest request, DateTime createdAt, CancellationToken ct)
     {
-        var (outcome, point) = await StoreOnceAsync(db, key, Fingerprint(request), newRecord, ct);
+        var (outcome, point) = await StoreOnceAsync(db, key, request, createdAt, ct);
         switch (outcome)
         {
             case Outcome.Created:
@@ -81,40 +78,20 @@ public static class IdempotentWrites
     }
 
     /// <summary>
-    /// Returns what <paramref name="key"/> stored before, or, when it is new, stores a record made by <paramref name="newRecord"/>
-    /// together with the key.
+    /// Returns what <paramref name="key"/> stored before, or, when it is new, stores the request's record together with the key
+    /// (one transaction, one round trip: <see cref="PointsDbContext.AddPointOnceAsync"/>).
     /// </summary>
     private static async Task<(Outcome Outcome, PointResponse? Point)> StoreOnceAsync(
-        PointsDbContext db, string key, byte[] fingerprint, Func<PointRecord> newRecord, CancellationToken ct)
+        PointsDbContext db, string key, AddPointsRequest request, DateTime createdAt, CancellationToken ct)
     {
-        var keyHash = IdempotencyKey.Hash(key);
-        var strategy = db.Database.CreateExecutionStrategy();
-        // The whole exchange is one unit of the retrying strategy: a retry after a commit whose answer was lost finds the key.
-        return await strategy.ExecuteAsync<(Outcome, PointResponse?)>(async ct =>
+        var fingerprint = Fingerprint(request);
+        var point = new PointsDbContext.NewPoint(request.UserId, request.Points!.Value, request.Reason, createdAt);
+        return await db.AddPointOnceAsync(point, IdempotencyKey.Hash(key), fingerprint, ct) switch
         {
-            // Look first: a retry (the usual reason to see a key again) is answered by one read, without a failing insert.
-            if (await db.KeyUseAsync(keyHash, ct) is { } earlier)
-            {
-                return Answer(earlier, fingerprint);
-            }
-
-            db.ChangeTracker.Clear(); // a retry of this unit starts over with a new record
-            var record = newRecord();
-            db.IdempotencyKeys.Add(new IdempotencyKey { KeyHash = keyHash, RequestHash = fingerprint, Point = record, CreatedAt = record.CreatedAt });
-            try
-            {
-                using var _ = HandledFailureLogging.HoldCommandErrors(); // a lost race is answered below, not an error to log
-                await db.SaveChangesAsync(ct); // one transaction: the record and its key, or neither
-                return (Outcome.Created, PointResponse.From(record));
-            }
-            catch (DbUpdateException e) when (e.InnerException is MySqlException { ErrorCode: MySqlErrorCode.DuplicateKeyEntry or MySqlErrorCode.CommandTimeoutExpired })
-            {
-                // Lost the race: the winner's record is committed now. Or the insert waited on the key's index entry until the command
-                // timeout: another request holds the key and has not committed yet (its record cannot be read, so the answer is 409).
-                db.ChangeTracker.Clear();
-            }
-            return await db.KeyUseAsync(keyHash, ct) is { } winner ? Answer(winner, fingerprint) : (Outcome.Conflict, null);
-        }, ct);
+            { Created: { } created } => (Outcome.Created, created),
+            { Earlier: { } earlier } => Answer(earlier, fingerprint),
+            _ => (Outcome.Conflict, null),
+        };
     }
 
     private static (Outcome, PointResponse?) Answer(PointsDbContext.KeyUse earlier, byte[] fingerprint) =>

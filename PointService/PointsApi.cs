@@ -46,18 +46,13 @@ public static class PointsApi
 
     public static async Task<Results<Ok<PointResponse[]>, ValidationProblem>> GetUserPoints(PointsDbContext db, int userId, int? limit, CancellationToken ct)
     {
-        var errors = new Dictionary<string, string[]>();
-        if (Validation.PositiveId("userId", userId) is { } userIdError)
+        var userIdError = Validation.PositiveId("userId", userId);
+        if (Validation.Limit(limit, DefaultLimit, MaxLimit) is not { } take || userIdError is not null)
         {
-            errors["userId"] = [userIdError];
-        }
-        if (Validation.Limit(limit, DefaultLimit, MaxLimit) is not { } take)
-        {
-            errors["limit"] = [$"limit must be between 1 and {MaxLimit}."];
-            take = 0;
-        }
-        if (errors.Count > 0)
-        {
+            // Every invalid field at once; the dictionary only for an answer that needs it (this read is on every GET /api/v1/users/{id}).
+            var errors = new Dictionary<string, string[]>();
+            if (userIdError is not null) errors["userId"] = [userIdError];
+            if (Validation.Limit(limit, DefaultLimit, MaxLimit) is null) errors["limit"] = [$"limit must be between 1 and {MaxLimit}."];
             return TypedResults.ValidationProblem(errors);
         }
 
@@ -89,17 +84,13 @@ public static class PointsApi
         }
 
         var createdAt = clock.UtcNowInMicroseconds();
-        PointRecord NewRecord() => new() { UserId = request.UserId, Points = request.Points!.Value, Reason = request.Reason, CreatedAt = createdAt };
         if (key.Count == 0)
         {
-            var record = NewRecord();
-            db.Points.Add(record);
-            await db.SaveChangesAsync(ct);
-            return Created(PointResponse.From(record));
+            return Created(await db.AddPointAsync(new(request.UserId, request.Points!.Value, request.Reason, createdAt), ct));
         }
 
         // The answers of a keyed POST (201, replayed 201, 422, 409) are IdempotentWrites' to give.
-        return (await IdempotentWrites.AddOnceAsync(db, http.Response, key.ToString(), request, NewRecord, ct)).Result switch
+        return (await IdempotentWrites.AddOnceAsync(db, http.Response, key.ToString(), request, createdAt, ct)).Result switch
         {
             CreatedAtRoute<PointResponse> created => created,
             var problem => (ProblemHttpResult)problem,

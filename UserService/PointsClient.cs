@@ -39,7 +39,9 @@ public sealed class PointsClient(HttpClient http, ILogger<PointsClient> logger)
     {
         try
         {
-            using var response = await http.GetAsync(path, ct);
+            // The JSON is read from the connection as it arrives, not first copied into a buffer (HttpClient's default); the body
+            // was never within the resilience handler's bounds either way: HttpClient reads it after the handlers return.
+            using var response = await http.GetAsync(path, HttpCompletionOption.ResponseHeadersRead, ct);
             if (!response.IsSuccessStatusCode)
             {
                 throw Unavailable(path, $"it answered {(int)response.StatusCode}");
@@ -47,7 +49,7 @@ public sealed class PointsClient(HttpClient http, ILogger<PointsClient> logger)
             return await response.Content.ReadFromJsonAsync(json, ct) ?? throw Unavailable(path, "it sent an empty body");
         }
         // ExecutionRejectedException: any strategy of the resilience handler that refused the call (timeout, open circuit, rate limiter).
-        catch (Exception e) when (e is HttpRequestException or ExecutionRejectedException or System.Text.Json.JsonException
+        catch (Exception e) when (e is HttpRequestException or ExecutionRejectedException or System.Text.Json.JsonException or IOException
                                   || (e is OperationCanceledException && !ct.IsCancellationRequested))
         {
             throw Unavailable(path, $"{e.GetType().Name}: {e.Message}", e); // the message may name point-service's host and port: logged only

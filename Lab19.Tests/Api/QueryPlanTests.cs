@@ -48,9 +48,16 @@ public class QueryPlanTests(SharedDatabases databases)
             ["GET /api/v1/points/{id}"] = await RecordAsync(recorder, () => PointsApi.GetPoint(db, 1, Ct)),
             ["GET /api/v1/points/user/{userId}?limit=10"] = await RecordAsync(recorder, () => PointsApi.GetUserPoints(db, 1, 10, Ct)),
             ["GET /api/v1/points/user/{userId}/total"] = await RecordAsync(recorder, () => PointsApi.GetUserTotal(db, 1, Ct)),
-            ["POST /api/v1/points"] = await RecordAsync(recorder, () => PointsApi.AddPoints(db, new AddPointsRequest(1, 5, "plan"), new DefaultHttpContext(), TimeProvider.System, Ct)),
-            ["POST /api/v1/points with a new key"] = await RecordAsync(recorder, () => PointsApi.AddPoints(db, new AddPointsRequest(1, 5, "plan"), Keyed(key), TimeProvider.System, Ct)),
-            ["POST /api/v1/points with a used key"] = await RecordAsync(recorder, () => PointsApi.AddPoints(db, new AddPointsRequest(1, 5, "plan"), Keyed(key), TimeProvider.System, Ct)),
+            // The writes are one hand-written command each, sent past EF Core's interceptors: the command the service builds is added.
+            ["POST /api/v1/points"] = [
+                .. await RecordAsync(recorder, () => PointsApi.AddPoints(db, new AddPointsRequest(1, 5, "plan"), new DefaultHttpContext(), TimeProvider.System, Ct)),
+                Sent(PointsDbContext.AddPointCommand(new(1, 5, "plan", now)))],
+            ["POST /api/v1/points with a new key"] = [
+                .. await RecordAsync(recorder, () => PointsApi.AddPoints(db, new AddPointsRequest(1, 5, "plan"), Keyed(key), TimeProvider.System, Ct)),
+                Sent(PointsDbContext.AddPointOnceCommand(new(1, 5, "plan", now), IdempotencyKey.Hash($"plan-{Guid.NewGuid()}"), IdempotentWrites.Fingerprint(new(1, 5, "plan"))))],
+            ["POST /api/v1/points with a used key"] = [
+                .. await RecordAsync(recorder, () => PointsApi.AddPoints(db, new AddPointsRequest(1, 5, "plan"), Keyed(key), TimeProvider.System, Ct)),
+                Sent(PointsDbContext.AddPointOnceCommand(new(1, 5, "plan", now), IdempotencyKey.Hash(key), IdempotentWrites.Fingerprint(new(1, 5, "plan"))))],
             ["the idempotency key clean-up"] = await RecordAsync(recorder, () => IdempotencyKeyCleanup.DeleteExpiredAsync(db, now.AddDays(-30), Ct)),
         };
 
@@ -123,6 +130,9 @@ public class QueryPlanTests(SharedDatabases databases)
         await act();
         return recorder.Commands;
     }
+
+    /// <summary>A command as it would be sent, for the statements of a hand-written command.</summary>
+    private static RecordedCommand Sent(MySqlCommand command) => new(command.CommandText, [.. command.Parameters.Cast<DbParameter>()], null, null);
 
     private static HttpContext Keyed(string key)
     {

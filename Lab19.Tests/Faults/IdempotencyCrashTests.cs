@@ -105,5 +105,9 @@ public class IdempotencyCrashTests(LabFixture fixture)
             $"SELECT COUNT(*) FROM idempotency_keys WHERE key_hash IN ({string.Join(", ", all.Select(c => $"UNHEX(SHA2('{c.Key}', 256))"))})"));
         var total = await (await fixture.Lab.Points.GetAsync($"/api/v1/points/user/{userId}/total", Ct)).ReadAsync<UserTotalDto>();
         Assert.Equal(all.Sum(c => (long)c.Points), total.Total);
+        // the stored total, read straight from MySQL, and every other user's: each equals the sum of its user's records
+        Assert.Equal(all.Sum(c => (long)c.Points), await DataSnapshot.ScalarAsync(fixture, LabDatabase.Points, $"SELECT total FROM user_totals WHERE user_id = {userId}"));
+        var mismatches = await DataSnapshot.TotalsNotMatchingRecordsAsync(fixture.Databases);
+        Assert.True(mismatches.Count == 0, $"{mismatches.Count} totals differ from their records: {string.Join("; ", mismatches.Take(10))}");
     }
 }

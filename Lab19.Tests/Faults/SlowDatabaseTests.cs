@@ -15,17 +15,17 @@ public class SlowDatabaseTests(LabFixture fixture)
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Theory]
-    [InlineData("points", "/api/v1/points/user/1/total")]
-    [InlineData("points", "/api/v1/points?limit=5")]
-    [InlineData("users", "/api/v1/users?limit=5")]
-    [InlineData("users", "/api/v1/users/1")]
-    public async Task With_its_table_locked_every_concurrent_request_is_a_503_with_retry_after_and_none_a_500(string service, string path)
+    [InlineData("points", "user_totals", "/api/v1/points/user/1/total")]
+    [InlineData("points", "points", "/api/v1/points?limit=5")]
+    [InlineData("users", "users", "/api/v1/users?limit=5")]
+    [InlineData("users", "users", "/api/v1/users/1")]
+    public async Task With_its_table_locked_every_concurrent_request_is_a_503_with_retry_after_and_none_a_500(string service, string table, string path)
     {
         var client = service == "users" ? fixture.Lab.Users : fixture.Lab.Points;
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync(path, Ct)).StatusCode);
 
         List<(HttpStatusCode Status, string Body, string? RetryAfter)> answers;
-        await using (await HoldTableLockAsync(service))
+        await using (await HoldTableLockAsync(service, table))
         {
             answers = [.. await Task.WhenAll(Enumerable.Range(0, Concurrent).Select(async _ =>
             {
@@ -87,19 +87,19 @@ public class SlowDatabaseTests(LabFixture fixture)
 
     private static readonly string ProblemAnswersRetryAfter = Lab19.ServiceDefaults.ProblemAnswers.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
-    /// <summary>Another session's lock on the service's table: <c>LOCK TABLES points WRITE</c>, or <c>LOCK TABLE users IN ACCESS EXCLUSIVE MODE</c> in an open transaction.</summary>
-    private async Task<IAsyncDisposable> HoldTableLockAsync(string service)
+    /// <summary>Another session's lock on the table the request reads: <c>LOCK TABLES points WRITE</c> (or user_totals), or <c>LOCK TABLE users IN ACCESS EXCLUSIVE MODE</c> in an open transaction.</summary>
+    private async Task<IAsyncDisposable> HoldTableLockAsync(string service, string table)
     {
         if (service == "points")
         {
             var mysql = new MySqlConnection(fixture.Databases.MariaDb.ConnectionString(LabFixture.PointDb) + ";Pooling=false");
             await mysql.OpenAsync(Ct);
-            await new MySqlCommand("LOCK TABLES points WRITE", mysql).ExecuteNonQueryAsync(Ct);
+            await new MySqlCommand($"LOCK TABLES {table} WRITE", mysql).ExecuteNonQueryAsync(Ct);
             return mysql; // closing the connection (not pooled) releases the lock
         }
         var pg = new NpgsqlConnection(fixture.Databases.Postgres.ConnectionString(LabFixture.UserDb) + ";Pooling=false");
         await pg.OpenAsync(Ct);
-        await new NpgsqlCommand("BEGIN; LOCK TABLE users IN ACCESS EXCLUSIVE MODE", pg).ExecuteNonQueryAsync(Ct);
+        await new NpgsqlCommand($"BEGIN; LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE", pg).ExecuteNonQueryAsync(Ct);
         return pg; // closing the connection ends the transaction and its lock
     }
 }

@@ -10,16 +10,41 @@ public enum LabDatabase { Users, Points }
 
 /// <summary>
 /// What both databases hold, read directly with SQL: compared before and after requests that must change nothing.
-/// Every table a request can write is counted: points, idempotency keys (stored with a keyed POST's record) and users.
+/// Every table a request can write is counted: points, idempotency keys (stored with a keyed POST's record), users' totals and users.
 /// </summary>
-public sealed record DataSnapshot(long PointRows, long PointSum, long MaxPointId, long KeyRows, long MaxKeyPointId, long UserRows, long MaxUserId)
+public sealed record DataSnapshot(long PointRows, long PointSum, long MaxPointId, long KeyRows, long MaxKeyPointId, long TotalRows, long TotalSum, long UserRows, long MaxUserId)
 {
     public static async Task<DataSnapshot> TakeAsync(LabFixture fixture)
     {
         var points = await RowAsync(fixture, LabDatabase.Points, "SELECT COUNT(*), COALESCE(SUM(points), 0), COALESCE(MAX(id), 0) FROM points");
         var keys = await RowAsync(fixture, LabDatabase.Points, "SELECT COUNT(*), COALESCE(MAX(point_id), 0) FROM idempotency_keys");
+        var totals = await RowAsync(fixture, LabDatabase.Points, "SELECT COUNT(*), COALESCE(SUM(total), 0) FROM user_totals");
         var users = await RowAsync(fixture, LabDatabase.Users, "SELECT COUNT(*), COALESCE(MAX(id), 0) FROM users");
-        return new DataSnapshot(points[0], points[1], points[2], keys[0], keys[1], users[0], users[1]);
+        return new DataSnapshot(points[0], points[1], points[2], keys[0], keys[1], totals[0], totals[1], users[0], users[1]);
+    }
+
+    /// <summary>
+    /// Every user whose stored total (user_totals) is not the sum of their records, read straight from MySQL in the database
+    /// <paramref name="name"/>: "user 42: total 10, records 15". A user without records may have no total, or a total of 0.
+    /// </summary>
+    public static async Task<IReadOnlyList<string>> TotalsNotMatchingRecordsAsync(SharedDatabases databases, string name = LabFixture.PointDb)
+    {
+        await using var connection = await OpenAsync(databases, LabDatabase.Points, name);
+        await using var command = connection.CreateCommand();
+        command.CommandText = """
+            SELECT s.user_id, t.total, s.records FROM (SELECT user_id, SUM(points) AS records FROM points GROUP BY user_id) AS s
+              LEFT JOIN user_totals AS t ON t.user_id = s.user_id WHERE t.total IS NULL OR t.total <> s.records
+            UNION ALL
+            SELECT t.user_id, t.total, 0 FROM user_totals AS t WHERE t.total <> 0 AND NOT EXISTS (SELECT 1 FROM points AS p WHERE p.user_id = t.user_id)
+            """;
+        command.CommandTimeout = 60;
+        await using var reader = await command.ExecuteReaderAsync();
+        var mismatches = new List<string>();
+        while (await reader.ReadAsync())
+        {
+            mismatches.Add($"user {reader.GetValue(0)}: total {(reader.IsDBNull(1) ? "none" : reader.GetValue(1))}, records {reader.GetValue(2)}");
+        }
+        return mismatches;
     }
 
     /// <summary>The first column of the first row of <paramref name="sql"/>, as a number (a COUNT, a SUM).</summary>

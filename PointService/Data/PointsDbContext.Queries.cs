@@ -25,7 +25,7 @@ public partial class PointsDbContext
     public Task<PointResponse[]> NewestOfUserAsync(int userId, int take, CancellationToken ct) =>
         NewestOfUser(this, userId, take).ToArrayAsync(ct).AsTask();
 
-    /// <summary>The sum of <paramref name="userId"/>'s records (0 without any).</summary>
+    /// <summary>The sum of <paramref name="userId"/>'s records (0 without any), kept in <see cref="UserTotal"/>: one primary-key read.</summary>
     public Task<long> TotalOfUserAsync(int userId, CancellationToken ct) => TotalOfUser(this, userId, ct);
 
     /// <summary>What the idempotency key whose hash is <paramref name="keyHash"/> stored: the request's fingerprint and its record; null for a key never used (or expired).</summary>
@@ -35,7 +35,7 @@ public partial class PointsDbContext
     public sealed record KeyUse(byte[] RequestHash, PointResponse Point);
 
     private static readonly Func<PointsDbContext, int, CancellationToken, Task<long>> TotalOfUser =
-        EF.CompileAsyncQuery((PointsDbContext db, int userId, CancellationToken ct) => db.Points.Where(p => p.UserId == userId).Sum(p => (long)p.Points));
+        EF.CompileAsyncQuery((PointsDbContext db, int userId, CancellationToken ct) => db.UserTotals.Where(t => t.UserId == userId).Select(t => t.Total).FirstOrDefault());
 
     private static readonly Func<PointsDbContext, int, int, IAsyncEnumerable<PointResponse>> NewestOfUser =
         EF.CompileAsyncQuery((PointsDbContext db, int userId, int take) => db.Points.AsNoTracking()

@@ -6,6 +6,7 @@ public partial class PointsDbContext(DbContextOptions<PointsDbContext> options) 
 {
     public DbSet<PointRecord> Points => Set<PointRecord>();
     public DbSet<IdempotencyKey> IdempotencyKeys => Set<IdempotencyKey>();
+    public DbSet<UserTotal> UserTotals => Set<UserTotal>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -38,5 +39,12 @@ public partial class PointsDbContext(DbContextOptions<PointsDbContext> options) 
         key.HasOne(k => k.Point).WithMany().HasForeignKey(k => k.PointId);
         // The clean-up deletes the oldest keys in small batches along this index.
         key.HasIndex(k => k.CreatedAt);
+
+        var total = modelBuilder.Entity<UserTotal>();
+        total.ToTable("user_totals");
+        // One row per user that has records, read by its primary key; written only by the batches in PointsDbContext.Writes.cs.
+        total.HasKey(t => t.UserId);
+        total.Property(t => t.UserId).HasColumnName("user_id").ValueGeneratedNever();
+        total.Property(t => t.Total).HasColumnName("total");
     }
 }

@@ -2,7 +2,7 @@ using Microsoft.EntityFrameworkCore;
 
 namespace PointService.Data;
 
-/// <summary>Deterministic starting data for users 1..100, written once: restarts never duplicate it.</summary>
+/// <summary>Deterministic starting data for users 1..100 and their totals, written once: restarts never duplicate it.</summary>
 public static class PointsSeed
 {
     public const int SeededUsers = 100;
@@ -17,9 +17,11 @@ public static class PointsSeed
         var start = new DateTime(2026, 1, 1, 0, 0, 0, DateTimeKind.Utc);
         for (var userId = 1; userId <= SeededUsers; userId++)
         {
-            db.Points.AddRange(Records(userId, start.AddHours(userId)));
+            var records = Records(userId, start.AddHours(userId)).ToList();
+            db.Points.AddRange(records);
+            db.UserTotals.Add(new UserTotal { UserId = userId, Total = records.Sum(r => (long)r.Points) });
         }
-        await db.SaveChangesAsync(ct);
+        await db.SaveChangesAsync(ct); // one transaction: the records and their users' totals
     }
 
     /// <summary>Every seeded user earns a signup bonus and a purchase; every third one has redeemed some.</summary>

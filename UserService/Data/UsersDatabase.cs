@@ -1,5 +1,6 @@
 using Lab19.ServiceDefaults;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
 using Npgsql;
 using Npgsql.EntityFrameworkCore.PostgreSQL;
 
@@ -43,5 +44,6 @@ public static class UsersDatabase
     /// </summary>
     public static DbContextOptionsBuilder UseUsersDatabase(this DbContextOptionsBuilder options, string connectionString) =>
         options.UseNpgsql(connectionString, npgsql => npgsql.ExecutionStrategy(dependencies => new NpgsqlRetryingExecutionStrategy(
-            dependencies, DatabaseLimits.RetryCount, DatabaseLimits.MaxRetryDelay, errorCodesToAdd: null)));
+            dependencies, DatabaseLimits.RetryCount, DatabaseLimits.MaxRetryDelay, errorCodesToAdd: null)))
+        .ReplaceService<IDatabase, CompiledShapersDatabase>();
 }

@@ -1,7 +1,12 @@
--- Shared by the request scripts: ids spread over the seeded users 1..100, and one JSON line of results at the end.
+-- Shared by the request scripts: ids spread over the seeded users 1..100 (or every request for the user BENCH_ONE_USER names),
+-- and one JSON line of results at the end.
 local counter = math.random(0, 99)
+local one_user = tonumber(os.getenv("BENCH_ONE_USER") or "")
 
 function next_user_id()
+  if one_user then
+    return one_user
+  end
   counter = counter + 1
   return (counter % 100) + 1
 end

@@ -93,6 +93,21 @@ namespace PointService.Data.Migrations
                     b.ToTable("points", (string)null);
                 });
 
+            modelBuilder.Entity("PointService.Data.UserTotal", b =>
+                {
+                    b.Property<int>("UserId")
+                        .HasColumnType("int")
+                        .HasColumnName("user_id");
+
+                    b.Property<long>("Total")
+                        .HasColumnType("bigint")
+                        .HasColumnName("total");
+
+                    b.HasKey("UserId");
+
+                    b.ToTable("user_totals", (string)null);
+                });
+
             modelBuilder.Entity("PointService.Data.IdempotencyKey", b =>
                 {
                     b.HasOne("PointService.Data.PointRecord", "Point")
