@@ -71,9 +71,15 @@ internal sealed record LabSettings
     /// <summary>Where the runtime agent sends its telemetry instead of lgtm or the Aspire dashboard.</summary>
     public sealed record AgentSettings
     {
+        /// <summary>The values of OTEL_EXPORTER_OTLP_PROTOCOL that the agent's OTLP exporter accepts (OpenTelemetry .NET's OtlpExportProtocolParser); it ignores any other and sends grpc.</summary>
+        public static readonly string[] OtlpProtocols = ["grpc", "http/protobuf"];
+
+        public const string DefaultOtlpProtocol = "grpc";
+
         public string? OtlpEndpoint { get; init; }
 
-        public string OtlpProtocol { get; init; } = "grpc";
+        /// <summary>How the agent reaches <see cref="OtlpEndpoint"/> (<see cref="DefaultOtlpProtocol"/> when unset); without an endpoint it is ignored.</summary>
+        public string? OtlpProtocol { get; init; }
     }
 
     /// <summary>The <c>Lab19</c> section of <paramref name="configuration"/>, validated; an unknown key or a bad value stops the AppHost.</summary>
@@ -130,6 +136,10 @@ internal sealed record LabSettings
         if (!BeylaResourceBuilderExtensions.TracePrinters.Contains(Beyla.TracePrinter))
         {
             yield return $"{Section}:Beyla:TracePrinter must be one of {string.Join(", ", BeylaResourceBuilderExtensions.TracePrinters)}, not '{Beyla.TracePrinter}'.";
+        }
+        if (Agent.OtlpProtocol is { } protocol && !AgentSettings.OtlpProtocols.Contains(protocol))
+        {
+            yield return $"{Section}:Agent:OtlpProtocol must be {string.Join(" or ", AgentSettings.OtlpProtocols)}, not '{protocol}'.";
         }
     }
 }

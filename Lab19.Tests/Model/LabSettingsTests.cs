@@ -49,7 +49,10 @@ public class LabSettingsTests
     [InlineData("--Lab19:PointServicePort=8080", "Lab19:UserServicePort and Lab19:PointServicePort share port 8080: each needs a port of its own.")]
     [InlineData("--Lab19:UserServicePort=3000", "Lab19:UserServicePort and Lab19:GrafanaPort share port 3000: each needs a port of its own.")]
     [InlineData("--Lab19:Beyla:TracePrinter=verbose", "Lab19:Beyla:TracePrinter must be one of disabled, text, json, json_indent, counter, not 'verbose'.")]
+    [InlineData("--Lab19:Agent:OtlpProtocol=http/json", "Lab19:Agent:OtlpProtocol must be grpc or http/protobuf, not 'http/json'.")]
+    [InlineData("--Lab19:Agent:OtlpProtocol=GRPC", "Lab19:Agent:OtlpProtocol must be grpc or http/protobuf, not 'GRPC'.")]
     [InlineData("--Lab19:UserServicePrt=18080", "'UserServicePrt'")]
+    [InlineData("--Lab19:Beyla:Privilegd=false", "'Privilegd'")]
     [InlineData("--Lab19:UserServicePort=eighty", "'eighty'")]
     public void A_bad_value_is_refused_with_a_message_that_names_it(string arg, string message)
     {
@@ -57,6 +60,16 @@ public class LabSettingsTests
 
         Assert.StartsWith("Invalid Lab19 settings", error.Message);
         Assert.Contains(message, error.Message);
+    }
+
+    [Theory]
+    [InlineData("grpc")]
+    [InlineData("http/protobuf")]
+    public void The_agents_OTLP_protocol_is_one_its_exporter_accepts(string protocol)
+    {
+        // OpenTelemetry .NET's OTLP exporter reads OTEL_EXPORTER_OTLP_PROTOCOL as exactly these two; any other value it ignores, and sends grpc.
+        Assert.Equal(protocol, Read("--Lab19:Agent:OtlpEndpoint=http://collector:4317", $"--Lab19:Agent:OtlpProtocol={protocol}").Agent.OtlpProtocol);
+        Assert.Equal(["grpc", "http/protobuf"], LabSettings.AgentSettings.OtlpProtocols);
     }
 
     [Fact]
