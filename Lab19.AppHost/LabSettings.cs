@@ -1,3 +1,4 @@
+using System.Reflection;
 using Microsoft.Extensions.Configuration;
 
 namespace Lab19.AppHost;
@@ -85,6 +86,11 @@ internal sealed record LabSettings
     /// <summary>The <c>Lab19</c> section of <paramref name="configuration"/>, validated; an unknown key or a bad value stops the AppHost.</summary>
     public static LabSettings Read(IConfiguration configuration)
     {
+        var unknown = UnknownKeys(configuration.GetSection(Section), typeof(LabSettings)).ToList();
+        if (unknown.Count > 0)
+        {
+            throw new InvalidOperationException($"Invalid {Section} settings:{string.Concat(unknown.Select(p => $"{Environment.NewLine}  {p}"))}");
+        }
         LabSettings? settings;
         try
         {
@@ -95,6 +101,30 @@ internal sealed record LabSettings
             throw new InvalidOperationException($"Invalid {Section} settings: {e.Message}", e);
         }
         return (settings ?? new()).Validate();
+    }
+
+    /// <summary>
+    /// A line for each key under <paramref name="section"/> that names no property of <paramref name="type"/> (as the binder matches
+    /// them, in any case): a misspelt setting would otherwise be bound to nothing and do nothing.
+    /// </summary>
+    private static IEnumerable<string> UnknownKeys(IConfigurationSection section, Type type)
+    {
+        var properties = type.GetProperties(BindingFlags.Public | BindingFlags.Instance);
+        foreach (var child in section.GetChildren())
+        {
+            var property = properties.FirstOrDefault(p => p.Name.Equals(child.Key, StringComparison.OrdinalIgnoreCase));
+            if (property is null)
+            {
+                yield return $"{child.Path} is not a setting; {section.Path} has {string.Join(", ", properties.Select(p => p.Name))}.";
+            }
+            else if (property.PropertyType.IsClass && property.PropertyType != typeof(string))
+            {
+                foreach (var problem in UnknownKeys(child, property.PropertyType))
+                {
+                    yield return problem;
+                }
+            }
+        }
     }
 
     /// <summary>This, when every value is usable; otherwise an exception that names each bad value and its key.</summary>

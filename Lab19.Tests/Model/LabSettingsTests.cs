@@ -51,8 +51,8 @@ public class LabSettingsTests
     [InlineData("--Lab19:Beyla:TracePrinter=verbose", "Lab19:Beyla:TracePrinter must be one of disabled, text, json, json_indent, counter, not 'verbose'.")]
     [InlineData("--Lab19:Agent:OtlpProtocol=http/json", "Lab19:Agent:OtlpProtocol must be grpc or http/protobuf, not 'http/json'.")]
     [InlineData("--Lab19:Agent:OtlpProtocol=GRPC", "Lab19:Agent:OtlpProtocol must be grpc or http/protobuf, not 'GRPC'.")]
-    [InlineData("--Lab19:UserServicePrt=18080", "'UserServicePrt'")]
-    [InlineData("--Lab19:Beyla:Privilegd=false", "'Privilegd'")]
+    [InlineData("--Lab19:UserServicePrt=18080", "Lab19:UserServicePrt is not a setting; Lab19 has UserServicePort, PointServicePort, GrafanaPort, Instrumentation, Databases, DotnetTracePropagation, Observability, Beyla, Preflight, Agent.")]
+    [InlineData("--Lab19:Beyla:Privilegd=false", "Lab19:Beyla:Privilegd is not a setting; Lab19:Beyla has Privileged, TracePrinter.")]
     [InlineData("--Lab19:UserServicePort=eighty", "'eighty'")]
     public void A_bad_value_is_refused_with_a_message_that_names_it(string arg, string message)
     {
@@ -60,6 +60,15 @@ public class LabSettingsTests
 
         Assert.StartsWith("Invalid Lab19 settings", error.Message);
         Assert.Contains(message, error.Message);
+    }
+
+    [Fact]
+    public void A_key_binds_in_any_case_as_configuration_keys_do_and_is_not_taken_for_an_unknown_one()
+    {
+        var lab = Read("--lab19:beyla:privileged=false", "--LAB19:AGENT:OTLPENDPOINT=http://collector:4317");
+
+        Assert.False(lab.Beyla.Privileged);
+        Assert.Equal("http://collector:4317", lab.Agent.OtlpEndpoint);
     }
 
     [Theory]
