@@ -47,7 +47,7 @@ public partial class CommandLineDocsTests
     };
 
     /// <summary>`--Lab19:Key=value` on a command line, `Lab19:Key` in prose, `Lab19__Key` as an environment variable.</summary>
-    [GeneratedRegex(@"(?<![\w.-])(?:--)?Lab19(?<sep>:|__)(?<key>[A-Za-z][A-Za-z0-9]*(?:(?::|__)[A-Za-z][A-Za-z0-9]*)*)(?:=(?<value>[^\s`""'|)\\]*))?")]
+    [GeneratedRegex(@"(?<![\w.-])(?:--)?Lab19(?::|__)(?<key>[A-Za-z][A-Za-z0-9]*(?:(?::|__)[A-Za-z][A-Za-z0-9]*)*)(?:=(?<value>[^\s`""'|)\\]*))?")]
     private static partial Regex SettingMention();
 
     /// <summary>A route of the services' API, with the method before it ("GET /api/v1/...", "curl -X POST http://...") and the port of its URL, if any.</summary>
