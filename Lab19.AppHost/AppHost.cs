@@ -65,5 +65,6 @@ if (plan.Observability)
 }
 // What this host cannot run (Beyla without eBPF, lgtm and k6 without Docker) stands in the dashboard with the reason.
 builder.AddStandIns(plan);
+builder.AddKubernetesManifests(lab.Kubernetes); // publish only: -- --operation publish --step publish-kubernetes --output-path <dir> (Kubernetes/)
 
 return await builder.Build().RunLabAsync();

@@ -47,6 +47,8 @@ internal sealed record LabSettings
 
     public AgentSettings Agent { get; init; } = new();
 
+    public KubernetesSettings Kubernetes { get; init; } = new();
+
     /// <summary>lgtm, Beyla and k6; off where containers or eBPF cannot run.</summary>
     public sealed record ObservabilitySettings
     {
@@ -74,6 +76,19 @@ internal sealed record LabSettings
         public string? OtlpEndpoint { get; init; }
 
         public string OtlpProtocol { get; init; } = "grpc";
+    }
+
+    /// <summary>What the Kubernetes manifests name that the AppHost's model does not: where the lab is deployed and where its images are (Kubernetes/).</summary>
+    public sealed record KubernetesSettings
+    {
+        /// <summary>The namespace of every object; Beyla's discovery and its ClusterRoleBinding name it too.</summary>
+        public string Namespace { get; init; } = "lab19";
+
+        /// <summary>Where the images of the services (and of the agent) are pushed, e.g. registry.example.com/lab19; none: the cluster's nodes have them already (kind load, minikube image load).</summary>
+        public string? Registry { get; init; }
+
+        /// <summary>The tag of those images (dotnet publish -p:ContainerImageTag=...).</summary>
+        public string ImageTag { get; init; } = "latest";
     }
 
     /// <summary>The <c>Lab19</c> section of <paramref name="configuration"/>, validated; an unknown key or a bad value stops the AppHost.</summary>
@@ -130,6 +145,10 @@ internal sealed record LabSettings
         if (!BeylaResourceBuilderExtensions.TracePrinters.Contains(Beyla.TracePrinter))
         {
             yield return $"{Section}:Beyla:TracePrinter must be one of {string.Join(", ", BeylaResourceBuilderExtensions.TracePrinters)}, not '{Beyla.TracePrinter}'.";
+        }
+        foreach (var problem in KubernetesNames.Problems(Kubernetes))
+        {
+            yield return $"{Section}:Kubernetes:{problem}";
         }
     }
 }

@@ -68,14 +68,19 @@ internal static class BeylaResourceBuilderExtensions
     /// <summary>
     /// Instruments those of <paramref name="services"/> that are marked <see cref="Instrumenter.Beyla"/> (WithInstrumentation): the ports
     /// of their "http" endpoints, read from the resources themselves when Beyla starts. They must be unproxied
-    /// (WithUnproxiedHttpEndpoint), or the port would belong to DCP's proxy.
+    /// (WithUnproxiedHttpEndpoint), or the port would belong to DCP's proxy. On Kubernetes the same services are selected by their
+    /// Deployments instead (Kubernetes/).
     /// </summary>
     public static IResourceBuilder<HostNetworkContainerResource> WithServices(this IResourceBuilder<HostNetworkContainerResource> beyla, params IResourceBuilder<ProjectResource>[] services)
     {
         ArgumentNullException.ThrowIfNull(beyla);
-        return beyla.WithEnvironment(context => context.EnvironmentVariables[OpenPortVariable] =
-            string.Join(',', services.Where(s => s.Resource.InstrumentedBy() == Instrumenter.Beyla).Select(s => ListeningPort(s.Resource))));
+        return beyla.WithAnnotation(new WatchedServicesAnnotation([.. services.Select(s => s.Resource)]))
+            .WithEnvironment(context => context.EnvironmentVariables[OpenPortVariable] = string.Join(',', beyla.Resource.WatchedServices().Select(ListeningPort)));
     }
+
+    /// <summary>The services Beyla instruments: those given to <see cref="WithServices"/> that are marked <see cref="Instrumenter.Beyla"/>.</summary>
+    public static IEnumerable<ProjectResource> WatchedServices(this IResource beyla) =>
+        beyla.Annotations.OfType<WatchedServicesAnnotation>().SelectMany(a => a.Services).Where(s => s.InstrumentedBy() == Instrumenter.Beyla);
 
     private static int ListeningPort(ProjectResource service)
     {
@@ -100,6 +105,9 @@ internal static class BeylaResourceBuilderExtensions
     public static IResourceBuilder<HostNetworkContainerResource> WithTracePrinter(this IResourceBuilder<HostNetworkContainerResource> beyla, string printer) =>
         beyla.WithEnvironment("BEYLA_TRACE_PRINTER", printer);
 }
+
+/// <summary>The services given to Beyla (<see cref="BeylaResourceBuilderExtensions.WithServices"/>), whether or not Beyla instruments each.</summary>
+internal sealed record WatchedServicesAnnotation(IReadOnlyList<ProjectResource> Services) : IResourceAnnotation;
 
 /// <summary>The image Beyla runs: the newest release tag in grafana/beyla's history when the lab was last checked (see docs/beyla-facts.md).</summary>
 internal static class BeylaContainerImageTags

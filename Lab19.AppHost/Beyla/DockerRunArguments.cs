@@ -6,7 +6,7 @@ internal static class DockerRunArguments
     /// <summary>The label every such container carries: `docker ps --filter label=lab19.resource` lists them.</summary>
     public const string ResourceLabel = "lab19.resource";
 
-    /// <summary>`run --rm --name ... --network=host [runtime args] [-v mounts] [-e names] image`: values of the variables stay in the CLI's environment.</summary>
+    /// <summary>`run --rm --name ... --network=host [runtime args] [--cap-add] [-v mounts] [-e names] image`: values of the variables stay in the CLI's environment.</summary>
     public static async Task AddAsync(HostNetworkContainerResource resource, CommandLineArgsCallbackContext context)
     {
         List<object> args =
@@ -21,6 +21,12 @@ internal static class DockerRunArguments
             await callback.Callback(new ContainerRuntimeArgsCallbackContext(runtimeArgs, context.CancellationToken));
         }
         args.AddRange(runtimeArgs);
+        // The Docker Engine is asked for its version only when there are capabilities to add (older engines reject some names).
+        var capabilities = resource.Annotations.OfType<CapabilitiesAnnotation>().SelectMany(a => a.Capabilities).Distinct().ToList();
+        if (capabilities.Count > 0)
+        {
+            args.AddRange(DockerCapabilities.Accepted(capabilities, await DockerCapabilities.EngineMajorVersionAsync()).Select(c => $"--cap-add={c}"));
+        }
 
         foreach (var mount in resource.Annotations.OfType<ContainerMountAnnotation>())
         {

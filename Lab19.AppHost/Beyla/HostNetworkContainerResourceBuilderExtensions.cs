@@ -49,16 +49,13 @@ internal static class HostNetworkContainerResourceBuilderExtensions
             }
         }));
 
-    /// <summary>--cap-add for each capability, as the Docker Engine that runs the container accepts them (<see cref="DockerCapabilities"/>).</summary>
-    public static IResourceBuilder<HostNetworkContainerResource> WithCapabilities(this IResourceBuilder<HostNetworkContainerResource> builder, params string[] capabilities)
-    {
-        var engine = new Lazy<Task<int?>>(DockerCapabilities.EngineMajorVersionAsync);
-        return builder.WithAnnotation(new ContainerRuntimeArgsCallbackAnnotation(async context =>
-        {
-            foreach (var capability in DockerCapabilities.Accepted(capabilities, await engine.Value))
-            {
-                context.Args.Add($"--cap-add={capability}");
-            }
-        }));
-    }
+    /// <summary>
+    /// Capabilities the container is given (<see cref="CapabilitiesAnnotation"/>): `docker run` gets a --cap-add for each, as the Docker Engine
+    /// that runs the container accepts them (<see cref="DockerCapabilities"/>); the Kubernetes manifests list them in the securityContext.
+    /// </summary>
+    public static IResourceBuilder<HostNetworkContainerResource> WithCapabilities(this IResourceBuilder<HostNetworkContainerResource> builder, params string[] capabilities) =>
+        capabilities.Length == 0 ? builder : builder.WithAnnotation(new CapabilitiesAnnotation(capabilities));
 }
+
+/// <summary>Linux capabilities a container is given beyond its runtime's defaults, as their names without CAP_ (e.g. BPF, SYS_ADMIN).</summary>
+internal sealed record CapabilitiesAnnotation(IReadOnlyList<string> Capabilities) : IResourceAnnotation;

@@ -54,6 +54,13 @@ internal static class RuntimeAgent
     /// <summary>The key of the [AssemblyMetadata] in which the AppHost's build records where it built Lab19.Agent.dll.</summary>
     public const string PathMetadata = "Lab19.AgentPath";
 
-    public static string Path =>
-        typeof(RuntimeAgent).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == PathMetadata).Value!;
+    /// <summary>The key of the [AssemblyMetadata] in which the AppHost's build records Lab19.Agent.csproj (for the agent's image).</summary>
+    public const string ProjectMetadata = "Lab19.AgentProject";
+
+    public static string Path => Metadata(PathMetadata);
+
+    public static string ProjectPath => Metadata(ProjectMetadata);
+
+    private static string Metadata(string key) =>
+        typeof(RuntimeAgent).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == key).Value!;
 }

@@ -24,6 +24,11 @@ internal sealed record HostFacts(PreflightReport? Preflight, LocalServerSearch<L
 {
     public static async Task<HostFacts> ProbeAsync(IHostProbe probe, bool runPreflight, CancellationToken cancellationToken = default) =>
         new(runPreflight ? await BeylaPreflight.RunAsync(probe, cancellationToken) : null, LocalPostgres.Find(probe), LocalMySql.Find(probe));
+
+    /// <summary>Nothing asked of the host (publish mode): no preflight, so containers are assumed, and no database server searched.</summary>
+    public static HostFacts NotProbed { get; } = new(null, new(null, NotSearched), new(null, NotSearched));
+
+    private const string NotSearched = "not searched in publish mode: a published lab runs its databases in containers or uses ConnectionStrings:userdb and :pointdb";
 }
 
 /// <summary>
@@ -89,7 +94,7 @@ internal sealed record LabPlan
             if (databases == "containers" || (databases == "auto" && docker))
             {
                 if (!docker) missing.Add(dockerWhy);
-                choices.Add($"{database}: a container{(databases == "auto" ? " (a Docker engine answers)" : "")}");
+                choices.Add($"{database}: a container{(databases != "auto" ? "" : report is null ? " (the host was not checked)" : " (a Docker engine answers)")}");
                 return DatabaseHosting.Container;
             }
             if (local.Server is null)
@@ -136,7 +141,7 @@ internal sealed record LabPlan
                 InstrumentationMode.Ebpf => "Beyla (eBPF), outside the services",
                 InstrumentationMode.Agent => "the runtime agent in both services",
                 _ => "the runtime agent in user-service, Beyla for point-service",
-            }}{(auto ? " (the host passed the preflight)" : $" (Lab19:Instrumentation={lab.Instrumentation})")}" +
+            }}{(!auto ? $" (Lab19:Instrumentation={lab.Instrumentation})" : report is null ? " (the host was not checked)" : " (the host passed the preflight)")}" +
                 (mode != InstrumentationMode.Agent && !lab.Observability.Enabled ? "; Beyla is left out while Lab19:Observability:Enabled=false" : ""));
             if (mode != InstrumentationMode.Agent && lab.Observability.Enabled && !beyla)
             {

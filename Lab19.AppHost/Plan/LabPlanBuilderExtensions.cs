@@ -8,7 +8,8 @@ namespace Lab19.AppHost;
 internal static class LabPlanBuilderExtensions
 {
     /// <summary>
-    /// Reads the Lab19 settings, asks the host what it can run (in run mode, unless Lab19:Preflight:Enabled=false), and plans the lab.
+    /// Reads the Lab19 settings, asks the host what it can run (in run mode: the preflight unless Lab19:Preflight:Enabled=false, and the
+    /// database servers installed on it), and plans the lab.
     /// Null, after printing why and the ways out, when the settings are invalid or nothing fits this host: the AppHost then exits with 1
     /// before anything starts. The plan's choices are logged when the lab starts.
     /// </summary>
@@ -25,8 +26,10 @@ internal static class LabPlanBuilderExtensions
             return null;
         }
 
-        var probe = HostProbes.Current;
-        var facts = await HostFacts.ProbeAsync(probe, runPreflight: builder.ExecutionContext.IsRunMode && lab.Preflight.Enabled);
+        // Publish mode writes the lab for other machines (Kubernetes/): this host is not asked anything, and containers are assumed.
+        var facts = builder.ExecutionContext.IsPublishMode
+            ? HostFacts.NotProbed
+            : await HostFacts.ProbeAsync(HostProbes.Current, runPreflight: lab.Preflight.Enabled);
         var plan = LabPlan.Decide(lab, facts,
             userDbGiven: builder.Configuration.GetConnectionString("userdb") is not null,
             pointDbGiven: builder.Configuration.GetConnectionString("pointdb") is not null);
@@ -62,7 +65,8 @@ internal static class LabPlanBuilderExtensions
         try
         {
             await app.RunAsync();
-            return 0;
+            // 0, unless a publishing step set it: Aspire's pipeline reports a failed step in its log and lets the AppHost end normally.
+            return Environment.ExitCode;
         }
         catch (Exception e)
         {

@@ -7,12 +7,14 @@ namespace Lab19.Tests;
 public class BeylaConfigTests
 {
     /// <summary>
-    /// Keys of Beyla's classic YAML schema that the lab's file may use, checked against docs/config-schema.json of v3.33.0 (the pinned
-    /// version). Deprecated keys (discovery.services, network.enable, otel_metrics_export.features) are deliberately absent.
+    /// Keys of Beyla's classic YAML schema that the lab's files may use (beyla-config.yml, and the one the Kubernetes manifests derive from it),
+    /// checked against docs/config-schema.json of v3.33.0 (the pinned version). Deprecated keys (discovery.services, network.enable,
+    /// otel_metrics_export.features) are deliberately absent.
     /// </summary>
-    private static readonly HashSet<string> CurrentSchema =
+    internal static readonly HashSet<string> CurrentSchema =
     [
         "discovery", "discovery.instrument", "discovery.instrument[].open_ports", "discovery.instrument[].exe_path",
+        "discovery.instrument[].k8s_namespace", "discovery.instrument[].k8s_deployment_name",
         "discovery.exclude_instrument", "discovery.exclude_otel_instrumented_services",
         "routes", "routes.patterns", "routes.ignored_patterns", "routes.ignore_mode", "routes.unmatched",
         "ebpf", "ebpf.context_propagation", "ebpf.track_request_headers",
@@ -32,7 +34,7 @@ public class BeylaConfigTests
     public static YamlNode At(YamlMappingNode root, string path) =>
         BeylaRules.At(root, path) ?? throw new KeyNotFoundException($"{path} is not in beyla-config.yml");
 
-    private static IEnumerable<string> Keys(YamlNode node, string prefix) => node switch
+    internal static IEnumerable<string> Keys(YamlNode node, string prefix) => node switch
     {
         YamlMappingNode map => map.Children.SelectMany(c =>
         {

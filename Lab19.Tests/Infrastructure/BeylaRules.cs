@@ -92,6 +92,8 @@ public static partial class BeylaRules
         ["OTEL_EXPORTER_OTLP_PROTOCOL"] = ["otel_traces_export.protocol", "otel_metrics_export.protocol"],
         ["BEYLA_TRACE_PRINTER"] = ["trace_printer"],
         ["BEYLA_EXCLUDE_OTEL_INSTRUMENTED_SERVICES"] = ["discovery.exclude_otel_instrumented_services"],
+        // On Kubernetes (the DaemonSet of the lab's manifests); x-env-var OTEL_EBPF_KUBE_METADATA_ENABLE, to which Beyla copies every BEYLA_ variable.
+        ["BEYLA_KUBE_METADATA_ENABLE"] = ["attributes.kubernetes.enable"],
     };
 
     private static List<string>? Strings(YamlNode? node) => (node as YamlSequenceNode)?.Children.Select(c => c.ToString()).ToList();

@@ -39,8 +39,10 @@ public class BeylaModelTests
     public async Task Beyla_runs_with_the_least_privilege_capabilities_when_privileged_is_off()
     {
         await using var builder = await ModelAsync("--Lab19:Beyla:Privileged=false");
+        var beyla = Resource(builder, "beyla");
 
-        var args = await RuntimeArgsAsync(Resource(builder, "beyla"));
+        Assert.Equal(BeylaResourceBuilderExtensions.Capabilities, Assert.Single(beyla.Annotations.OfType<CapabilitiesAnnotation>()).Capabilities);
+        var args = await ArgumentsAsync(beyla); // the docker run line, with --cap-add as this host's Docker Engine accepts them
         Assert.DoesNotContain("--privileged", args);
         Assert.Contains("--pid=host", args);
         foreach (var capability in new[] { "DAC_READ_SEARCH", "SYS_PTRACE", "NET_RAW", "SYS_ADMIN", "NET_ADMIN" })
@@ -86,7 +88,7 @@ public class BeylaModelTests
         using (HostProbes.Use(host))
         {
             await using var builder = await ModelAsync("--Lab19:Beyla:Privileged=false");
-            args = await RuntimeArgsAsync(Resource(builder, "beyla"));
+            args = await ArgumentsAsync(Resource(builder, "beyla")); // the docker run line, where the capabilities are (CapabilitiesAnnotation)
         }
 
         Assert.Equal(expected, args.Contains("--cap-add=SYS_RESOURCE"));

@@ -16,7 +16,8 @@ public class LabSettingsTests
         var lab = Read("--Lab19:UserServicePort=18080", "--Lab19:PointServicePort=18001", "--Lab19:GrafanaPort=13000",
             "--Lab19:Instrumentation=hybrid", "--Lab19:Databases=local", "--Lab19:DotnetTracePropagation=false", "--Lab19:Observability:Enabled=false",
             "--Lab19:Beyla:Privileged=false", "--Lab19:Beyla:TracePrinter=json", "--Lab19:Preflight:Enabled=false",
-            "--Lab19:Agent:OtlpEndpoint=http://collector:4318", "--Lab19:Agent:OtlpProtocol=http/protobuf");
+            "--Lab19:Agent:OtlpEndpoint=http://collector:4318", "--Lab19:Agent:OtlpProtocol=http/protobuf",
+            "--Lab19:Kubernetes:Namespace=observability-lab", "--Lab19:Kubernetes:Registry=registry.example.com:5000/lab19", "--Lab19:Kubernetes:ImageTag=2026.1");
 
         Assert.Equal(new LabSettings
         {
@@ -30,6 +31,7 @@ public class LabSettingsTests
             Beyla = new() { Privileged = false, TracePrinter = "json" },
             Preflight = new() { Enabled = false },
             Agent = new() { OtlpEndpoint = "http://collector:4318", OtlpProtocol = "http/protobuf" },
+            Kubernetes = new() { Namespace = "observability-lab", Registry = "registry.example.com:5000/lab19", ImageTag = "2026.1" },
         }, lab);
     }
 
@@ -49,6 +51,10 @@ public class LabSettingsTests
     [InlineData("--Lab19:PointServicePort=8080", "Lab19:UserServicePort and Lab19:PointServicePort share port 8080: each needs a port of its own.")]
     [InlineData("--Lab19:UserServicePort=3000", "Lab19:UserServicePort and Lab19:GrafanaPort share port 3000: each needs a port of its own.")]
     [InlineData("--Lab19:Beyla:TracePrinter=verbose", "Lab19:Beyla:TracePrinter must be one of disabled, text, json, json_indent, counter, not 'verbose'.")]
+    [InlineData("--Lab19:Kubernetes:Namespace=Lab19", "Lab19:Kubernetes:Namespace must be a Kubernetes namespace name (lowercase letters, digits and '-', at most 63), not 'Lab19'.")]
+    [InlineData("--Lab19:Kubernetes:Namespace=monitoring", "Lab19:Kubernetes:Namespace 'monitoring' is one Beyla never instruments (its default exclusions): choose another.")]
+    [InlineData("--Lab19:Kubernetes:Registry=https://registry.example.com", "Lab19:Kubernetes:Registry must be a registry host with an optional port and path, e.g. registry.example.com/lab19 (no scheme), not 'https://registry.example.com'.")]
+    [InlineData("--Lab19:Kubernetes:ImageTag=1.0 beta", "Lab19:Kubernetes:ImageTag must be an image tag (letters, digits, '_', '.', '-', at most 128), not '1.0 beta'.")]
     [InlineData("--Lab19:UserServicePrt=18080", "'UserServicePrt'")]
     [InlineData("--Lab19:UserServicePort=eighty", "'eighty'")]
     public void A_bad_value_is_refused_with_a_message_that_names_it(string arg, string message)
