@@ -73,6 +73,8 @@ cleanup() {
   [ -f "$work/pg/data/postmaster.pid" ] && as_postgres "$pg_bin/pg_ctl" stop -D "$work/pg/data" -m fast >/dev/null 2>&1 || true
   [ -f "$work/mysqld.pid" ] && kill "$(cat "$work/mysqld.pid")" 2>/dev/null || true
   sleep 1
+  # The processes' own logs, kept beside the results: what a service said during a bad row.
+  mkdir -p bench/results && logs="bench/results/logs-$(date -u +%Y%m%dT%H%M%SZ)" && mkdir -p "$logs" && cp "$work"/*.log "$logs"/ 2>/dev/null || true
   rm -rf "$work"
 }
 trap cleanup EXIT

@@ -89,7 +89,7 @@ public class BeylaModelTests
         using (HostProbes.Use(host))
         {
             await using var builder = await ModelAsync("--Lab19:Beyla:Privileged=false");
-            args = await RuntimeArgsAsync(Resource(builder, "beyla"));
+            args = await ArgumentsAsync(Resource(builder, "beyla")); // the docker run line, where the capabilities are (CapabilitiesAnnotation)
         }
 
         Assert.Equal(expected, args.Contains("--cap-add=SYS_RESOURCE"));
