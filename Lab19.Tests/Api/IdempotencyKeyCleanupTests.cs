@@ -17,12 +17,13 @@ public class IdempotencyKeyCleanupTests(SharedDatabases databases)
         var now = new DateTime(2026, 6, 1, 12, 0, 0, DateTimeKind.Utc);
         var point = new PointRecord { UserId = 1, Points = 1, CreatedAt = now };
         db.Points.Add(point);
+        await db.SaveChangesAsync(Ct);
         // 2,500 keys past the cutoff (2.5 batches), 10 within it
         db.IdempotencyKeys.AddRange(Enumerable.Range(0, 2510).Select(i => new IdempotencyKey
         {
             KeyHash = IdempotencyKey.Hash($"cleanup-{i}"),
             RequestHash = new byte[32],
-            Point = point,
+            PointId = point.Id,
             CreatedAt = i < 2500 ? now.AddHours(-25).AddSeconds(i) : now.AddHours(-23),
         }));
         await db.SaveChangesAsync(Ct);

@@ -161,4 +161,42 @@ public class UserTotalsTests(LabFixture fixture)
         Assert.Equal(10 + 40 + 7 * keys.Length, await StoredTotalOf(userId));
         await AssertEveryTotalIsTheSumOfItsRecordsAsync();
     }
+
+    [Fact]
+    public async Task Writes_whose_clients_go_away_leave_no_transaction_open_and_the_users_next_writes_pass()
+    {
+        var userId = FreshUserId();
+        var run = Guid.NewGuid().ToString("N");
+        // Clients that hang up within a few milliseconds, 32 at a time, all on one user: their requests end while the server is anywhere
+        // in the write's batch (the look-up, the INSERTs, the total's row, the COMMIT).
+        var sent = 0;
+        await Parallel.ForAsync(0, 8000, new ParallelOptions { MaxDegreeOfParallelism = 32, CancellationToken = Ct }, async (i, ct) =>
+        {
+            using var hangUp = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            hangUp.CancelAfter(TimeSpan.FromMilliseconds(Random.Shared.Next(2, 40)));
+            Interlocked.Increment(ref sent);
+            try
+            {
+                (await Points.SendAsync(Http.AddPoints(new { userId, points = 1 + i % 9 }, $"gone-{run}-{i}"), hangUp.Token)).Dispose();
+            }
+            catch (OperationCanceledException) when (hangUp.IsCancellationRequested && !ct.IsCancellationRequested)
+            {
+                // the client went away, as meant
+            }
+        });
+
+        // Each write ends by itself within the command timeout (2 s); none may stay open on a pooled connection, holding the user's row.
+        await Task.Delay(TimeSpan.FromSeconds(3), Ct);
+        var open = await DataSnapshot.ScalarAsync(fixture, LabDatabase.Points, """
+            SELECT COUNT(*) FROM information_schema.innodb_trx AS t JOIN information_schema.processlist AS p ON p.id = t.trx_mysql_thread_id
+            WHERE p.db = DATABASE() AND t.trx_started < NOW() - INTERVAL 2 SECOND
+            """);
+        Assert.True(open == 0, $"{open} transactions of point-service stayed open after {sent} writes whose clients went away");
+        for (var i = 0; i < 20; i++)
+        {
+            var next = await Points.SendAsync(Http.AddPoints(new { userId, points = 5 }, $"after-{run}-{i}"), Ct);
+            Assert.Equal(HttpStatusCode.Created, next.StatusCode);
+        }
+        await AssertEveryTotalIsTheSumOfItsRecordsAsync();
+    }
 }

@@ -24,8 +24,12 @@ public class IdempotencyKey
     /// <summary>SHA-256 of the canonical request (userId, points, reason): tells a retry from a different request under the same key.</summary>
     public required byte[] RequestHash { get; set; }
 
+    /// <summary>
+    /// The record stored in the same transaction (<c>LAST_INSERT_ID()</c>, PointsDbContext.Writes.cs). No foreign key: the two rows are
+    /// written together and records are never deleted, so a constraint would guarantee nothing more and cost every keyed POST a check and
+    /// an index (bench/README.md).
+    /// </summary>
     public long PointId { get; set; }
-    public PointRecord? Point { get; set; }
     public DateTime CreatedAt { get; set; }
 
     /// <summary>What <see cref="KeyHash"/> holds for <paramref name="key"/> (1–255 visible ASCII characters, as the header is validated).</summary>

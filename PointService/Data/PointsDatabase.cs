@@ -36,7 +36,8 @@ public static class PointsDatabase
         // caching_sha2_password encrypts the password with the server's RSA public key, which the client must then be allowed to fetch.
         if (!csb.ContainsKey(nameof(csb.SslMode))) csb.SslMode = MySqlSslMode.None;
         if (!csb.ContainsKey(nameof(csb.AllowPublicKeyRetrieval))) csb.AllowPublicKeyRetrieval = csb.SslMode == MySqlSslMode.None;
-        // The service sets no session state, so a pooled connection needs no reset: one server command less per request.
+        // The service sets no session state, so a pooled connection needs no reset: one server command less per request. A write's
+        // transaction never outlives its command: it ends in its COMMIT or in the ROLLBACK after a failure (PointsDbContext.Writes.cs).
         csb.ConnectionReset = false;
         return csb.ConnectionString;
     }
@@ -54,7 +55,7 @@ public static class PointsDatabase
 
     /// <summary>
     /// Failures Pomelo's strategy does not count as transient, though running the same work again is safe and may pass:
-    /// a pooled connection the server has closed (it restarted), which fails on first use (pooled connections are not reset);
+    /// a pooled connection the server has closed (it restarted), which can fail on first use;
     /// and a command stopped at the command timeout that the server confirms it interrupted (MySqlConnector's KILL QUERY: the statement
     /// did nothing). A timed-out command whose connection had to be closed instead is not retried: whether it ran is not known.
     /// </summary>

@@ -47,6 +47,6 @@ public partial class PointsDbContext
     private static readonly Func<PointsDbContext, byte[], CancellationToken, Task<KeyUse?>> KeyUseOf =
         EF.CompileAsyncQuery((PointsDbContext db, byte[] keyHash, CancellationToken ct) => db.IdempotencyKeys.AsNoTracking()
             .Where(k => k.KeyHash == keyHash)
-            .Select(k => new KeyUse(k.RequestHash, new PointResponse(k.Point!.Id, k.Point.UserId, k.Point.Points, k.Point.Reason, k.Point.CreatedAt)))
+            .Join(db.Points, k => k.PointId, p => p.Id, (k, p) => new KeyUse(k.RequestHash, new PointResponse(p.Id, p.UserId, p.Points, p.Reason, p.CreatedAt)))
             .FirstOrDefault());
 }

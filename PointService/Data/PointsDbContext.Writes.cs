@@ -121,18 +121,26 @@ public partial class PointsDbContext
             var connection = (MySqlConnection)Database.GetDbConnection();
             command.Connection = connection;
             if (Database.GetCommandTimeout() is { } timeout) command.CommandTimeout = timeout;
+            // Once sent, a write is not cancelled when its client goes away: MySqlConnector cancels with KILL QUERY, which stops the batch
+            // wherever the server is, and a late one can hit the ROLLBACK below; that left transactions open on pooled connections, holding
+            // a user's total (bench/README.md). The command timeout still bounds the write.
+            var uncancelled = CancellationToken.None;
+            ct.ThrowIfCancellationRequested();
+            MySqlDataReader? reader = null;
             try
             {
-                await using var reader = await command.ExecuteReaderAsync(ct);
-                var result = await read(reader, ct);
-                while (await reader.NextResultAsync(ct))
+                reader = await command.ExecuteReaderAsync(uncancelled);
+                var result = await read(reader, uncancelled);
+                while (await reader.NextResultAsync(uncancelled))
                 {
                     // a failure of a later statement is thrown here; the last one is the COMMIT
                 }
+                await reader.DisposeAsync();
                 return result;
             }
             catch
             {
+                await DisposeAfterFailureAsync(reader);
                 await RollBackAsync(connection);
                 throw;
             }
@@ -140,6 +148,20 @@ public partial class PointsDbContext
         finally
         {
             await Database.CloseConnectionAsync();
+        }
+    }
+
+    /// <summary>Closes the reader of a failed command; the command's own failure, not the reader's on a broken connection, is what the caller sees.</summary>
+    private static async Task DisposeAfterFailureAsync(MySqlDataReader? reader)
+    {
+        if (reader is null) return;
+        try
+        {
+            await reader.DisposeAsync();
+        }
+        catch (Exception e) when (e is MySqlException or InvalidOperationException or IOException)
+        {
+            // The connection broke with the command: RollBackAsync clears the pool, and the command's exception is rethrown.
         }
     }
 

@@ -29,14 +29,13 @@ public partial class PointsDbContext(DbContextOptions<PointsDbContext> options) 
         var key = modelBuilder.Entity<IdempotencyKey>();
         key.ToTable("idempotency_keys");
         // The primary key is the unique index that lets only one request per key store a record, across restarts and instances.
-        // It holds the key's SHA-256, not the key: 32 bytes in the table and in both secondary indexes instead of up to 255 (bench/README.md).
+        // It holds the key's SHA-256, not the key: 32 bytes in the table and in its secondary index instead of up to 255 (bench/README.md).
         key.HasKey(k => k.KeyHash);
         key.Property(k => k.KeyHash).HasColumnName("key_hash").HasMaxLength(32).IsFixedLength();
         key.Property(k => k.RequestHash).HasColumnName("request_hash").HasMaxLength(32).IsFixedLength();
         key.Property(k => k.PointId).HasColumnName("point_id");
         key.Property(k => k.CreatedAt).HasColumnName("created_at").HasPrecision(6)
             .HasConversion(v => v.ToUniversalTime(), v => DateTime.SpecifyKind(v, DateTimeKind.Utc));
-        key.HasOne(k => k.Point).WithMany().HasForeignKey(k => k.PointId);
         // The clean-up deletes the oldest keys in small batches along this index.
         key.HasIndex(k => k.CreatedAt);
 

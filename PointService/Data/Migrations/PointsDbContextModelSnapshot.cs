@@ -50,8 +50,6 @@ namespace PointService.Data.Migrations
 
                     b.HasIndex("CreatedAt");
 
-                    b.HasIndex("PointId");
-
                     b.ToTable("idempotency_keys", (string)null);
                 });
 
@@ -106,17 +104,6 @@ namespace PointService.Data.Migrations
                     b.HasKey("UserId");
 
                     b.ToTable("user_totals", (string)null);
-                });
-
-            modelBuilder.Entity("PointService.Data.IdempotencyKey", b =>
-                {
-                    b.HasOne("PointService.Data.PointRecord", "Point")
-                        .WithMany()
-                        .HasForeignKey("PointId")
-                        .OnDelete(DeleteBehavior.Cascade)
-                        .IsRequired();
-
-                    b.Navigation("Point");
                 });
 #pragma warning restore 612, 618
         }
