@@ -1,3 +1,4 @@
+using System.Reflection;
 using Microsoft.Extensions.Configuration;
 
 namespace Lab19.AppHost;
@@ -73,9 +74,15 @@ internal sealed record LabSettings
     /// <summary>Where the runtime agent sends its telemetry instead of lgtm or the Aspire dashboard.</summary>
     public sealed record AgentSettings
     {
+        /// <summary>The values of OTEL_EXPORTER_OTLP_PROTOCOL that the agent's OTLP exporter accepts (OpenTelemetry .NET's OtlpExportProtocolParser); it ignores any other and sends grpc.</summary>
+        public static readonly string[] OtlpProtocols = ["grpc", "http/protobuf"];
+
+        public const string DefaultOtlpProtocol = "grpc";
+
         public string? OtlpEndpoint { get; init; }
 
-        public string OtlpProtocol { get; init; } = "grpc";
+        /// <summary>How the agent reaches <see cref="OtlpEndpoint"/> (<see cref="DefaultOtlpProtocol"/> when unset); without an endpoint it is ignored.</summary>
+        public string? OtlpProtocol { get; init; }
     }
 
     /// <summary>What the Kubernetes manifests name that the AppHost's model does not: where the lab is deployed and where its images are (Kubernetes/).</summary>
@@ -94,6 +101,11 @@ internal sealed record LabSettings
     /// <summary>The <c>Lab19</c> section of <paramref name="configuration"/>, validated; an unknown key or a bad value stops the AppHost.</summary>
     public static LabSettings Read(IConfiguration configuration)
     {
+        var unknown = UnknownKeys(configuration.GetSection(Section), typeof(LabSettings)).ToList();
+        if (unknown.Count > 0)
+        {
+            throw new InvalidOperationException($"Invalid {Section} settings:{string.Concat(unknown.Select(p => $"{Environment.NewLine}  {p}"))}");
+        }
         LabSettings? settings;
         try
         {
@@ -104,6 +116,30 @@ internal sealed record LabSettings
             throw new InvalidOperationException($"Invalid {Section} settings: {e.Message}", e);
         }
         return (settings ?? new()).Validate();
+    }
+
+    /// <summary>
+    /// A line for each key under <paramref name="section"/> that names no property of <paramref name="type"/> (as the binder matches
+    /// them, in any case): a misspelt setting would otherwise be bound to nothing and do nothing.
+    /// </summary>
+    private static IEnumerable<string> UnknownKeys(IConfigurationSection section, Type type)
+    {
+        var properties = type.GetProperties(BindingFlags.Public | BindingFlags.Instance);
+        foreach (var child in section.GetChildren())
+        {
+            var property = properties.FirstOrDefault(p => p.Name.Equals(child.Key, StringComparison.OrdinalIgnoreCase));
+            if (property is null)
+            {
+                yield return $"{child.Path} is not a setting; {section.Path} has {string.Join(", ", properties.Select(p => p.Name))}.";
+            }
+            else if (property.PropertyType.IsClass && property.PropertyType != typeof(string))
+            {
+                foreach (var problem in UnknownKeys(child, property.PropertyType))
+                {
+                    yield return problem;
+                }
+            }
+        }
     }
 
     /// <summary>This, when every value is usable; otherwise an exception that names each bad value and its key.</summary>
@@ -149,6 +185,10 @@ internal sealed record LabSettings
         foreach (var problem in KubernetesNames.Problems(Kubernetes))
         {
             yield return $"{Section}:Kubernetes:{problem}";
+        }
+        if (Agent.OtlpProtocol is { } protocol && !AgentSettings.OtlpProtocols.Contains(protocol))
+        {
+            yield return $"{Section}:Agent:OtlpProtocol must be {string.Join(" or ", AgentSettings.OtlpProtocols)}, not '{protocol}'.";
         }
     }
 }

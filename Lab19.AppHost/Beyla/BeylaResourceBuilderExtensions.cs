@@ -52,7 +52,9 @@ internal static class BeylaResourceBuilderExtensions
         var beyla = builder.AddHostNetworkContainer(name, BeylaContainerImageTags.Image, BeylaContainerImageTags.Tag)
             .WithImageRegistry(BeylaContainerImageTags.Registry)
             .WithContainerRuntimeArgs(runtimeArgs)
-            .WithCapabilities(privileged ? [] : CapabilitiesFor(BeylaPreflight.ParseKernel(HostProbes.Current.ReadText(BeylaPreflight.OsReleasePath))))
+            .WithCapabilities(privileged ? [] : CapabilitiesFor(builder.ExecutionContext.IsPublishMode
+                ? null // published for a cluster, whose nodes' kernels this machine cannot see: the set for any kernel
+                : BeylaPreflight.ParseKernel(HostProbes.Current.ReadText(BeylaPreflight.OsReleasePath))))
             .WithBindMount(Path.GetFullPath(configFile, builder.AppHostDirectory), ConfigTarget, isReadOnly: true)
             .WithEnvironment("BEYLA_CONFIG_PATH", ConfigTarget)
             // Beyla's default, stated on purpose for hybrid mode: a selected process seen sending OTLP traces (metrics) gets no Beyla traces

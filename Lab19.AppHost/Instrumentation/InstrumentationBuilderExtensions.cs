@@ -4,8 +4,8 @@ namespace Lab19.AppHost;
 internal static class InstrumentationBuilderExtensions
 {
     /// <summary>
-    /// <see cref="Instrumenter.RuntimeAgent"/>: the service starts with the runtime agent and exports OTLP to lgtm when the graph has it,
-    /// else to Lab19:Agent:OtlpEndpoint when set, else to the Aspire dashboard. <see cref="Instrumenter.Beyla"/>: the service exports
+    /// <see cref="Instrumenter.RuntimeAgent"/>: the service starts with the runtime agent and exports OTLP to Lab19:Agent:OtlpEndpoint when
+    /// set, else to lgtm when the graph has it, else to the Aspire dashboard. <see cref="Instrumenter.Beyla"/>: the service exports
     /// nothing and keeps only its service name, which Beyla uses (see <see cref="ServiceResourceBuilderExtensions.WithoutTelemetryExport"/>).
     /// </summary>
     public static IResourceBuilder<ProjectResource> WithInstrumentation(this IResourceBuilder<ProjectResource> service, Instrumenter by, LabSettings.AgentSettings agent)
@@ -51,6 +51,6 @@ internal static class InstrumentationBuilderExtensions
                 env.Remove(key);
             }
             env["OTEL_EXPORTER_OTLP_ENDPOINT"] = agent.OtlpEndpoint is { } endpoint ? endpoint : lgtm!.OtlpGrpcEndpoint;
-            env["OTEL_EXPORTER_OTLP_PROTOCOL"] = agent.OtlpEndpoint is not null ? agent.OtlpProtocol : "grpc";
+            env["OTEL_EXPORTER_OTLP_PROTOCOL"] = agent.OtlpEndpoint is not null ? agent.OtlpProtocol ?? LabSettings.AgentSettings.DefaultOtlpProtocol : "grpc";
         });
 }

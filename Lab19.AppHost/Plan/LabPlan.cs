@@ -160,6 +160,14 @@ internal sealed record LabPlan
             choices.Add($"trace propagation: Lab19:DotnetTracePropagation=false has no effect on {(mode == InstrumentationMode.Agent ? "the services" : "user-service")}, where the runtime agent writes the traceparent itself");
         }
 
+        if (lab.Agent.OtlpProtocol is { } protocol && lab.Agent.OtlpEndpoint is null)
+        {
+            // The protocol is how the agent reaches that endpoint; lgtm and the dashboard each come with their own.
+            var instead = mode == InstrumentationMode.Ebpf ? "no runtime agent runs"
+                : observability ? "the runtime agent sends grpc to lgtm" : "the runtime agent sends to this dashboard as Aspire configures it";
+            choices.Add($"telemetry: Lab19:Agent:OtlpProtocol={protocol} is ignored: it applies only together with Lab19:Agent:OtlpEndpoint, and {instead}");
+        }
+
         if (lab.Observability.Enabled && !docker)
         {
             var agentNote = mode == InstrumentationMode.Ebpf ? "" : " The runtime agent's telemetry is in this dashboard instead: Traces, Metrics, Structured logs.";

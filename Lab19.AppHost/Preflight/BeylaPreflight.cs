@@ -8,7 +8,7 @@ namespace Lab19.AppHost;
 /// (grafana/beyla v3.33.0, vendor/go.opentelemetry.io/obi/pkg/obi/os.go: kernel 5.8+, or 4.18 on RHEL-based systems, and BTF),
 /// the kprobe check mirrors how Beyla's eBPF library attaches kprobes (vendor/github.com/cilium/ebpf/link/kprobe.go: the kprobe
 /// PMU, else tracefs), the lockdown check reads the file Beyla reads (vendor/go.opentelemetry.io/obi/pkg/ebpf/common/common.go,
-/// KernelLockdownMode), and 5.17 is where Beyla switches from bounded header parsing to BPF loops (same file, SupportsEBPFLoops).
+/// KernelLockdownMode) and fails only [confidentiality], and 5.17 is where Beyla switches from bounded header parsing to BPF loops (same file, SupportsEBPFLoops).
 /// The Docker checks are the lab's: Beyla must share the kernel and the PID namespace of the services.
 /// </summary>
 internal static partial class BeylaPreflight
@@ -106,6 +106,10 @@ internal static partial class BeylaPreflight
         yield return LockdownCheck(probe);
     }
 
+    /// <summary>
+    /// [integrity] takes bpf_probe_write_user from BPF programs; Beyla still runs, without the parts that write into a process's memory.
+    /// [confidentiality] also takes kprobes and BPF reads of kernel memory, which Beyla's programs cannot do without.
+    /// </summary>
     private static PreflightCheck LockdownCheck(IHostProbe probe)
     {
         // As Beyla does: no file means no lockdown; a file that cannot be read or is empty means [integrity].
@@ -115,10 +119,19 @@ internal static partial class BeylaPreflight
         }
         var text = probe.ReadText(LockdownPath)?.Trim();
         var mode = string.IsNullOrEmpty(text) ? "integrity" : LockdownMode().Match(text) is { Success: true } m ? m.Groups[1].Value : text;
-        return mode == "none"
-            ? new(Lockdown, CheckStatus.Pass, "Kernel lockdown: none")
-            : new(Lockdown, CheckStatus.Fail, $"Kernel lockdown mode is [{mode}]{(string.IsNullOrEmpty(text) ? $" ({LockdownPath} unreadable or empty)" : "")}: the kernel refuses the Beyla programs that write into process memory (in-process trace-context injection, a socket-read fix-up), so traces can break apart",
-                "boot without lockdown (often implied by Secure Boot: disable it, or boot with lockdown=none where allowed)");
+        var found = $"Kernel lockdown mode is [{mode}]{(string.IsNullOrEmpty(text) ? $" ({LockdownPath} unreadable or empty, which Beyla takes for [integrity])" : "")}";
+        // Linux include/linux/security.h enum lockdown_reason + kernel/trace/bpf_trace.c, trace_kprobe.c; Beyla v3.33.0 vendor/go.opentelemetry.io/obi/pkg/ebpf/common/common.go, pkg/internal/ebpf/tpinjector/{tpinjector.go,fionread_check.go}.
+        return mode switch
+        {
+            "none" => new(Lockdown, CheckStatus.Pass, "Kernel lockdown: none"),
+            "confidentiality" => new(Lockdown, CheckStatus.Fail,
+                $"{found}: the kernel refuses kprobes and BPF reads of kernel memory (bpf_probe_read_kernel), which Beyla's programs need",
+                "boot without lockdown=confidentiality (and with a kernel not built with CONFIG_LOCK_DOWN_KERNEL_FORCE_CONFIDENTIALITY); [integrity], which Secure Boot usually sets, still runs Beyla"),
+            _ => new(Lockdown, CheckStatus.Warn,
+                $"{found}: Beyla runs, but the kernel refuses bpf_probe_write_user, so Beyla turns off its trace-context injection into Go programs and into logs and cannot load its FIONREAD compensation; " +
+                "on a kernel that misreports FIONREAD for sockets in a sockhash (6.6.128+, 6.12.75+, 6.18.14+, 6.19+ and their backports) it then also turns off its sk_msg header propagation, and traces from user-service to point-service break apart",
+                "to keep all of Beyla's context propagation, boot without lockdown (it usually comes with Secure Boot); Beyla's console says `context propagation is disabled` when the sk_msg path is off"),
+        };
     }
 
     private static IEnumerable<PreflightCheck> SkippedKernelChecks() =>

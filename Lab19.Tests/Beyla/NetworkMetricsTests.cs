@@ -9,7 +9,8 @@ namespace Lab19.Tests;
 
 /// <summary>
 /// Network flow metrics: switched on with today's keys, a dashboard row that asks only for what Beyla is told to attach, and words
-/// about that row (README, dashboard, YAML) that promise only the flows Beyla's chosen flow source counts (BeylaRules.FlowCopies).
+/// about that row (README, docs/beyla-under-aspire.md, dashboard, YAML) that promise only the flows Beyla's chosen flow source counts
+/// (BeylaRules.FlowCopies).
 /// </summary>
 public partial class NetworkMetricsTests
 {
@@ -75,12 +76,12 @@ public partial class NetworkMetricsTests
     [GeneratedRegex(@"^`(?<src>[^`]+)` → `(?<dst>[^`]+):(?<port>\d+)`$")]
     private static partial Regex FlowEnds();
 
-    /// <summary>The README's table of the lab's traffic: what it is, its two ends, whether the flows row shows it, and what tc would show.</summary>
-    private static List<(string Traffic, IPAddress Source, IPAddress Destination, int Port, int Lab, int Tc)> ReadmeFlowTable()
+    /// <summary>docs/beyla-under-aspire.md's table of the lab's traffic: what it is, its two ends, whether the flows row shows it, and what tc would show.</summary>
+    private static List<(string Traffic, IPAddress Source, IPAddress Destination, int Port, int Lab, int Tc)> GuideFlowTable()
     {
-        var lines = File.ReadAllLines(Repo.PathOf("README.md"));
+        var lines = File.ReadAllLines(Repo.PathOf("docs", "beyla-under-aspire.md"));
         var header = Array.FindIndex(lines, l => l.StartsWith("| traffic | source → destination | in the flows row |", StringComparison.Ordinal));
-        Assert.True(header >= 0, "the README has no table of the lab's traffic in the flows row");
+        Assert.True(header >= 0, "docs/beyla-under-aspire.md has no table of the lab's traffic in the flows row");
         Assert.Contains("`network.source: tc` and `exclude_interfaces: []`", lines[header]);
         return lines.Skip(header + 2).TakeWhile(l => l.StartsWith('|')).Select(l =>
         {
@@ -92,19 +93,19 @@ public partial class NetworkMetricsTests
     }
 
     [Fact]
-    public void The_readme_shows_in_the_flows_row_exactly_the_traffic_the_chosen_flow_source_counts()
+    public void The_guide_shows_in_the_flows_row_exactly_the_traffic_the_chosen_flow_source_counts()
     {
         var lab = FlowSettings.Of(Config());
         var tc = lab with { Source = "tc", ExcludeInterfaces = [] };
-        var rows = ReadmeFlowTable();
+        var rows = GuideFlowTable();
 
         foreach (var row in rows)
         {
             var path = PathOf(row.Source, row.Destination);
             Assert.True(ReportedCopies(lab, row.Source, row.Destination, path) == row.Lab,
-                $"README: '{row.Traffic}' ({row.Source} → {row.Destination}:{row.Port}) says {row.Lab} copies in the flows row; Beyla's {lab.Source} counts {ReportedCopies(lab, row.Source, row.Destination, path)}");
+                $"docs/beyla-under-aspire.md: '{row.Traffic}' ({row.Source} → {row.Destination}:{row.Port}) says {row.Lab} copies in the flows row; Beyla's {lab.Source} counts {ReportedCopies(lab, row.Source, row.Destination, path)}");
             Assert.True(ReportedCopies(tc, row.Source, row.Destination, path) == row.Tc,
-                $"README: '{row.Traffic}' says {row.Tc} copies with tc; the rule gives {ReportedCopies(tc, row.Source, row.Destination, path)}");
+                $"docs/beyla-under-aspire.md: '{row.Traffic}' says {row.Tc} copies with tc; the rule gives {ReportedCopies(tc, row.Source, row.Destination, path)}");
         }
         // The lab's own service-to-service call is in the table, whatever the source makes of it.
         Assert.Contains(rows, r => r.Traffic == "user-service → point-service" && r.Port == LabSettings.DefaultPointServicePort);
@@ -118,15 +119,20 @@ public partial class NetworkMetricsTests
     [GeneratedRegex(@"\b(not|never|no|none|nothing|drops?|without)\b|\btc\b", RegexOptions.IgnoreCase)]
     private static partial Regex NotCountedOrTc();
 
-    /// <summary>What the README, the dashboard and the YAML say about the flows row, as text.</summary>
+    /// <summary>What the README, docs/beyla-under-aspire.md, the dashboard and the YAML say about the flows row, as text.</summary>
     private static IEnumerable<(string Where, string Text)> FlowTexts()
     {
-        var readme = File.ReadAllText(Repo.PathOf("README.md"));
-        var start = readme.IndexOf("the **Network flows** row", StringComparison.Ordinal);
-        Assert.True(start >= 0, "the README does not describe the Network flows row");
-        var paragraph = readme[start..readme.IndexOf("```promql", start, StringComparison.Ordinal)];
-        yield return ("README, the Network flows row", string.Join('\n', paragraph.Split('\n').Where(l => !l.StartsWith('|'))));
-        yield return ("README, Troubleshooting", Assert.Single(readme.Split('\n'), l => l.StartsWith("| Network flow panels empty", StringComparison.Ordinal)));
+        var guide = File.ReadAllText(Repo.PathOf("docs", "beyla-under-aspire.md"));
+        var start = guide.IndexOf("the **Network flows** row", StringComparison.Ordinal);
+        Assert.True(start >= 0, "docs/beyla-under-aspire.md does not describe the Network flows row");
+        var paragraph = guide[start..guide.IndexOf("```promql", start, StringComparison.Ordinal)];
+        yield return ("docs/beyla-under-aspire.md, the Network flows row", string.Join('\n', paragraph.Split('\n').Where(l => !l.StartsWith('|'))));
+
+        var readme = File.ReadAllText(Repo.PathOf("README.md")).Split('\n');
+        var mentions = readme.Where(l => l.Contains("Network flows", StringComparison.Ordinal) && !l.StartsWith('|')).ToList();
+        Assert.NotEmpty(mentions);
+        yield return ("README, where it names the Network flows row", string.Join('\n', mentions));
+        yield return ("README, Troubleshooting", Assert.Single(readme, l => l.StartsWith("| Network flow panels empty", StringComparison.Ordinal)));
 
         var panels = JsonDocument.Parse(File.ReadAllText(Repo.PathOf("grafana", "custom", "lab19-beyla-red.json"))).RootElement.GetProperty("panels").EnumerateArray().ToList();
         var row = panels.FindIndex(p => p.GetProperty("type").GetString() == "row" && p.GetProperty("title").GetString()!.StartsWith("Network flows", StringComparison.Ordinal));
@@ -162,7 +168,7 @@ public partial class NetworkMetricsTests
         if (FlowSettings.Of(config).Source != "socket_filter") return;
         // With socket_filter the lists only name interfaces (agent.go newFetcher passes them nowhere else): a list there looks like a choice and is none.
         var withList = FlowSettings.Of(config) with { ExcludeInterfaces = [], Interfaces = ["eth0"] };
-        Assert.All(ReadmeFlowTable(), r => Assert.Equal(ReportedCopies(FlowSettings.Of(config), r.Source, r.Destination, PathOf(r.Source, r.Destination)),
+        Assert.All(GuideFlowTable(), r => Assert.Equal(ReportedCopies(FlowSettings.Of(config), r.Source, r.Destination, PathOf(r.Source, r.Destination)),
             ReportedCopies(withList, r.Source, r.Destination, PathOf(r.Source, r.Destination))));
         Assert.Null(At(config, "network.exclude_interfaces"));
         Assert.Null(At(config, "network.interfaces"));

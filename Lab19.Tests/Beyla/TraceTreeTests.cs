@@ -5,12 +5,16 @@ using static Lab19.Tests.Infrastructure.BeylaRules;
 namespace Lab19.Tests;
 
 /// <summary>
-/// The README's trace trees (walkthrough and "What each mode shows") and its table of settings, against the span tree Beyla's eBPF
-/// programs build (BeylaRules.SpanTree) for beyla-config.yml and the AppHost's default settings.
+/// The guide's trace trees (docs/beyla-under-aspire.md's and docs/runtime-agent.md's "What each mode shows") and the table of settings,
+/// against the span tree Beyla's eBPF programs build (BeylaRules.SpanTree) for beyla-config.yml and the AppHost's default settings.
 /// </summary>
 public partial class TraceTreeTests
 {
-    private static readonly string[] Readme = File.ReadAllLines(Repo.PathOf("README.md"));
+    /// <summary>docs/beyla-under-aspire.md: the walkthrough's trace tree and the table of the tree under each setting.</summary>
+    private static readonly string[] BeylaUnderAspire = File.ReadAllLines(Repo.PathOf("docs", "beyla-under-aspire.md"));
+
+    /// <summary>docs/runtime-agent.md: the trees of "What each mode shows".</summary>
+    private static readonly string[] RuntimeAgent = File.ReadAllLines(Repo.PathOf("docs", "runtime-agent.md"));
 
     /// <summary>A span line of a tree: its depth (3 columns per level), service, name, kind, mark (¹, ²) and note.</summary>
     private sealed record Line(int Depth, string Service, string Name, string Kind, string? Mark, string Note)
@@ -21,13 +25,13 @@ public partial class TraceTreeTests
     [GeneratedRegex(@"^(?<service>[a-z-]+-service)\s+(?<name>.+?)\s+(?<kind>server|client)(?:\s(?<mark>[¹²]))?(?:\s{2,}(?<note>.*))?$")]
     private static partial Regex SpanLine();
 
-    /// <summary>The span lines that follow the line starting with <paramref name="header"/>, up to a blank line or the end of the block.</summary>
-    private static List<Line> Tree(string header)
+    /// <summary>The span lines of <paramref name="document"/> that follow the line starting with <paramref name="header"/>, up to a blank line or the end of the block.</summary>
+    private static List<Line> Tree(string[] document, string header)
     {
-        var start = Array.FindIndex(Readme, l => l.StartsWith(header, StringComparison.Ordinal));
-        Assert.True(start >= 0, $"the README has no tree starting with '{header}'");
+        var start = Array.FindIndex(document, l => l.StartsWith(header, StringComparison.Ordinal));
+        Assert.True(start >= 0, $"the guide has no tree starting with '{header}'");
         var lines = new List<Line>();
-        foreach (var text in Readme.Skip(start + 1).TakeWhile(l => l.Trim().Length > 0 && !l.StartsWith("```", StringComparison.Ordinal)))
+        foreach (var text in document.Skip(start + 1).TakeWhile(l => l.Trim().Length > 0 && !l.StartsWith("```", StringComparison.Ordinal)))
         {
             var body = text.TrimStart('│', '├', '└', '─', ' ');
             if (body.StartsWith('¹') || body.StartsWith('²')) continue; // the footnotes
@@ -55,9 +59,9 @@ public partial class TraceTreeTests
         _ => Role.PointSql,
     };
 
-    /// <summary>The SQL spans of the walkthrough's tree: the names the README gives Beyla's spans for the services' statements.</summary>
+    /// <summary>The SQL spans of the walkthrough's tree: the names docs/beyla-under-aspire.md gives Beyla's spans for the services' statements.</summary>
     internal static List<(string Service, string Name)> SqlSpansOfTheWalkthroughsTree() =>
-        Tree("trace 4bf92f3577b34da6a3ce929d0e0e4736").Where(l => RoleOf(l) is Role.UserSql or Role.PointSql).Select(l => (l.Service, l.Name)).ToList();
+        Tree(BeylaUnderAspire, "trace 4bf92f3577b34da6a3ce929d0e0e4736").Where(l => RoleOf(l) is Role.UserSql or Role.PointSql).Select(l => (l.Service, l.Name)).ToList();
 
     /// <summary>The settings the lab runs with by default, and a kernel on which Beyla's header path works.</summary>
     private static (bool Parsed, bool Dotnet, bool HeaderPath) LabSettingsOnAWorkingKernel()
@@ -81,7 +85,7 @@ public partial class TraceTreeTests
         {
             var role = RoleOf(line);
             var span = related.Single(s => s.Role == role);
-            var where = $"README: '{line.Service} {line.Name} {line.Kind}'";
+            var where = $"the guide: '{line.Service} {line.Name} {line.Kind}'";
             Assert.True(ExportedParent(span, related)?.Role == (line.Parent is null ? null : RoleOf(line.Parent)),
                 $"{where} sits under {line.Parent?.Service ?? "nothing"} {line.Parent?.Kind}; Beyla's span tree puts it under {ExportedParent(span, related)?.Role.ToString() ?? "nothing"}");
 
@@ -99,17 +103,17 @@ public partial class TraceTreeTests
     public void The_walkthroughs_trace_tree_is_Beylas_span_tree_for_the_labs_settings()
     {
         var (parsed, dotnet, headerPath) = LabSettingsOnAWorkingKernel();
-        var header = Assert.Single(Readme, l => l.StartsWith("trace 4bf92f3577b34da6a3ce929d0e0e4736", StringComparison.Ordinal));
+        var header = Assert.Single(BeylaUnderAspire, l => l.StartsWith("trace 4bf92f3577b34da6a3ce929d0e0e4736", StringComparison.Ordinal));
         Assert.Contains($"Lab19:DotnetTracePropagation={(dotnet ? "true" : "false")}", header);
         Assert.Contains($"Beyla's header path {(headerPath ? "on" : "off")}", header);
-        AssertTreeIsTheSpanTree(Tree("trace 4bf92f3577b34da6a3ce929d0e0e4736"), parsed, dotnet, headerPath);
+        AssertTreeIsTheSpanTree(Tree(BeylaUnderAspire, "trace 4bf92f3577b34da6a3ce929d0e0e4736"), parsed, dotnet, headerPath);
     }
 
     [Fact]
     public void The_ebpf_tree_of_what_each_mode_shows_is_the_same_span_tree()
     {
         var (parsed, dotnet, headerPath) = LabSettingsOnAWorkingKernel();
-        AssertTreeIsTheSpanTree(Tree("ebpf: Beyla, from outside"), parsed, dotnet, headerPath);
+        AssertTreeIsTheSpanTree(Tree(RuntimeAgent, "ebpf: Beyla, from outside"), parsed, dotnet, headerPath);
     }
 
     /// <summary>Over every case Beyla may meet (thread related or not, connection matched or not): always, never, or sometimes.</summary>
@@ -124,9 +128,9 @@ public partial class TraceTreeTests
     public void The_table_of_settings_says_where_Beylas_span_tree_puts_point_services_server_span()
     {
         var parsed = TraceparentParsed(LabConfig());
-        var header = Array.FindIndex(Readme, l => l.StartsWith("| `traceparent` on the request | `Lab19:DotnetTracePropagation` | Beyla's header path |", StringComparison.Ordinal));
-        Assert.True(header >= 0, "the README has no table of the tree under each setting");
-        var rows = Readme.Skip(header + 2).TakeWhile(l => l.StartsWith('|')).Select(l => l.Split('|')[1..^1].Select(c => c.Trim()).ToArray()).ToList();
+        var header = Array.FindIndex(BeylaUnderAspire, l => l.StartsWith("| `traceparent` on the request | `Lab19:DotnetTracePropagation` | Beyla's header path |", StringComparison.Ordinal));
+        Assert.True(header >= 0, "docs/beyla-under-aspire.md has no table of the tree under each setting");
+        var rows = BeylaUnderAspire.Skip(header + 2).TakeWhile(l => l.StartsWith('|')).Select(l => l.Split('|')[1..^1].Select(c => c.Trim()).ToArray()).ToList();
         Assert.True(rows.Count >= 4, $"{rows.Count} rows");
 
         foreach (var cells in rows)
@@ -144,11 +148,11 @@ public partial class TraceTreeTests
             var missing = Classify(point.Select(p => ParentMissing(p.Span, p.Tree)));
             var expected = missing == "always" ? "not exported" : parent == "always" ? "user-service's client span" : "when";
             Assert.True(cells[3].Contains(expected, StringComparison.Ordinal) && (expected != "user-service's client span" || !cells[3].Contains("when", StringComparison.Ordinal)),
-                $"README row '{row}': point-service's parent is '{cells[3]}'; Beyla's span tree gives: {expected}");
+                $"docs/beyla-under-aspire.md row '{row}': point-service's parent is '{cells[3]}'; Beyla's span tree gives: {expected}");
 
             var inTrace = Classify(point.Select(p => p.Span.Trace == p.Tree.Single(s => s.Role == Role.UserServer).Trace));
             Assert.True(cells[4].StartsWith(inTrace == "sometimes" ? "when" : inTrace, StringComparison.Ordinal),
-                $"README row '{row}': in user-service's trace '{cells[4]}'; Beyla's span tree gives: {inTrace}");
+                $"docs/beyla-under-aspire.md row '{row}': in user-service's trace '{cells[4]}'; Beyla's span tree gives: {inTrace}");
         }
         // The lab's default is among them.
         var (_, labDotnet, _) = LabSettingsOnAWorkingKernel();

@@ -11,8 +11,10 @@ public partial class LabContentTests
     [GeneratedRegex(@"http_server_duration_seconds|\bhttp_target\b|\bhttp_status_code\b|\bhttp_method\b|span\.http\.method\b")]
     private static partial Regex RetiredNames();
 
+    /// <summary>The README and the docs it sends its readers to, Beyla's configuration, the Grafana dashboards and the k6 script.</summary>
     private static IEnumerable<string> GuideAndConfigFiles() =>
         new[] { "README.md" }.Select(f => Repo.PathOf(f))
+            .Concat(Directory.EnumerateFiles(Repo.PathOf("docs"), "*.md"))
             .Concat(Directory.EnumerateFiles(Repo.PathOf("beyla"), "*", SearchOption.AllDirectories))
             .Concat(Directory.EnumerateFiles(Repo.PathOf("grafana"), "*", SearchOption.AllDirectories))
             .Concat(Directory.EnumerateFiles(Repo.PathOf("k6"), "*.js"));
@@ -22,6 +24,7 @@ public partial class LabContentTests
     {
         var files = GuideAndConfigFiles().ToList();
         Assert.Contains(files, f => f.EndsWith("beyla-config.yml"));
+        Assert.Contains(files, f => f.EndsWith("beyla-under-aspire.md"));
         foreach (var file in files)
         {
             var match = RetiredNames().Match(File.ReadAllText(file));

@@ -69,16 +69,42 @@ public class PreflightKernelTests
     }
 
     [Theory]
-    [InlineData("none [integrity] confidentiality\n", "integrity")]
-    [InlineData("none integrity [confidentiality]\n", "confidentiality")]
-    [InlineData(null, "integrity")] // present but unreadable: Beyla assumes integrity
-    [InlineData("", "integrity")]
-    public async Task Kernel_lockdown_other_than_none_fails(string? lockdown, string mode)
+    [InlineData("none [integrity] confidentiality\n")]
+    [InlineData(null)] // present but unreadable: Beyla assumes integrity
+    [InlineData("")]
+    public async Task Integrity_lockdown_warns_what_Beyla_loses_and_the_lab_still_runs_Beyla(string? lockdown)
     {
         var host = new FakeHostProbe();
         host.Files[BeylaPreflight.LockdownPath] = lockdown;
+        var report = await RunAsync(host);
 
-        Assert.Contains($"[{mode}]", AssertOnlyFailure(await RunAsync(host), BeylaPreflight.Lockdown).Detail);
+        Assert.True(report.CanRunBeyla);
+        var warning = Assert.Single(report.Warnings);
+        Assert.Equal(BeylaPreflight.Lockdown, warning.Name);
+        Assert.StartsWith("warn  Kernel lockdown mode is [integrity]", warning.Line);
+        // What the kernel refuses, and what Beyla turns off for it.
+        Assert.Contains("bpf_probe_write_user", warning.Detail);
+        Assert.Contains("trace-context injection into Go programs and into logs", warning.Detail);
+        Assert.Contains("FIONREAD compensation", warning.Detail);
+        Assert.Contains("sk_msg header propagation", warning.Detail);
+        Assert.Contains("context propagation is disabled", warning.Fix);
+
+        var output = new StringWriter();
+        Assert.Equal(0, await PreflightCommand.PrintAsync(output, host));
+        Assert.Contains("instrumentation: Beyla (eBPF), outside the services (the host passed the preflight)", output.ToString());
+    }
+
+    [Fact]
+    public async Task Confidentiality_lockdown_fails_as_Beylas_programs_need_kprobes_and_kernel_reads()
+    {
+        var host = new FakeHostProbe();
+        host.Files[BeylaPreflight.LockdownPath] = "none integrity [confidentiality]\n";
+
+        var failure = AssertOnlyFailure(await RunAsync(host), BeylaPreflight.Lockdown);
+        Assert.StartsWith("Kernel lockdown mode is [confidentiality]", failure.Detail);
+        Assert.Contains("kprobes", failure.Detail);
+        Assert.Contains("bpf_probe_read_kernel", failure.Detail);
+        Assert.Contains("[integrity]", failure.Fix);
     }
 
     [Fact]

@@ -41,7 +41,8 @@ public class BeylaModelTests
         await using var builder = await ModelAsync("--Lab19:Beyla:Privileged=false");
         var beyla = Resource(builder, "beyla");
 
-        Assert.Equal(BeylaResourceBuilderExtensions.Capabilities, Assert.Single(beyla.Annotations.OfType<CapabilitiesAnnotation>()).Capabilities);
+        var kernel = BeylaPreflight.ParseKernel(File.ReadAllText(BeylaPreflight.OsReleasePath)); // this host's, as the AppHost reads it
+        Assert.Equal(BeylaResourceBuilderExtensions.CapabilitiesFor(kernel), Assert.Single(beyla.Annotations.OfType<CapabilitiesAnnotation>()).Capabilities);
         var args = await ArgumentsAsync(beyla); // the docker run line, with --cap-add as this host's Docker Engine accepts them
         Assert.DoesNotContain("--privileged", args);
         Assert.Contains("--pid=host", args);

@@ -87,6 +87,23 @@ public class InstrumentationModelTests
     }
 
     [Fact]
+    public async Task The_OTLP_protocol_goes_with_the_configured_endpoint_only()
+    {
+        await using (var endpointOnly = await ModelAsync("agent", "--Lab19:Agent:OtlpEndpoint=http://collector:4317"))
+        {
+            Assert.All((await RunEnvironmentsAsync(endpointOnly, Services)).Values, env => Assert.Equal("grpc", env["OTEL_EXPORTER_OTLP_PROTOCOL"]));
+        }
+
+        // Without an endpoint the agent sends to lgtm's gRPC receiver whatever the protocol says (the plan says it is ignored).
+        await using var protocolOnly = await ModelAsync("agent", "--Lab19:Agent:OtlpProtocol=http/protobuf");
+        foreach (var env in (await RunEnvironmentsAsync(protocolOnly, Services)).Values)
+        {
+            Assert.Equal(await EndpointUrlAsync(protocolOnly, "lgtm", "otlp-grpc"), env["OTEL_EXPORTER_OTLP_ENDPOINT"]);
+            Assert.Equal("grpc", env["OTEL_EXPORTER_OTLP_PROTOCOL"]);
+        }
+    }
+
+    [Fact]
     public void The_AppHost_knows_where_its_build_put_the_agent_and_the_agents_dependencies_are_beside_it()
     {
         var agent = RuntimeAgent.Path;

@@ -334,6 +334,7 @@ public class KubernetesManifestTests(KubernetesOutputs outputs) : IClassFixture<
         {
             Assert.Null(security.Privileged);
             Assert.Equal(Assert.Single(beyla.Annotations.OfType<CapabilitiesAnnotation>()).Capabilities.ToList(), security.Capabilities.Add.ToList());
+            Assert.Equal(BeylaResourceBuilderExtensions.CapabilitiesFor(kernel: null), security.Capabilities.Add); // any node's kernel, SYS_RESOURCE for those before 5.11
             Assert.Equal(["ALL"], security.Capabilities.Drop);
             Assert.Equal(0L, security.RunAsUser);
             Assert.Equal("Unconfined", security.AppArmorProfile.Type);            // --security-opt=apparmor=unconfined

@@ -164,6 +164,26 @@ public class LabPlanTests
     }
 
     [Fact]
+    public async Task An_OTLP_protocol_without_an_OTLP_endpoint_is_said_to_be_ignored()
+    {
+        static LabSettings Agent(string? endpoint, string instrumentation = "agent") =>
+            new() { Instrumentation = instrumentation, Agent = new() { OtlpEndpoint = endpoint, OtlpProtocol = "http/protobuf" } };
+
+        var toLgtm = await PlanAsync(Host(), Agent(endpoint: null));
+        Assert.Contains("telemetry: Lab19:Agent:OtlpProtocol=http/protobuf is ignored: it applies only together with Lab19:Agent:OtlpEndpoint, and the runtime agent sends grpc to lgtm", toLgtm.Choices);
+
+        var toDashboard = await PlanAsync(Host(docker: false), Agent(endpoint: null));
+        Assert.Contains(toDashboard.Choices, c => c.StartsWith("telemetry: Lab19:Agent:OtlpProtocol=http/protobuf is ignored", StringComparison.Ordinal) && c.EndsWith("this dashboard as Aspire configures it", StringComparison.Ordinal));
+
+        var ebpf = await PlanAsync(Host(), Agent(endpoint: null, instrumentation: "ebpf"));
+        Assert.Contains(ebpf.Choices, c => c.StartsWith("telemetry: Lab19:Agent:OtlpProtocol=http/protobuf is ignored", StringComparison.Ordinal) && c.EndsWith("no runtime agent runs", StringComparison.Ordinal));
+
+        var withEndpoint = await PlanAsync(Host(), Agent(endpoint: "http://collector:4318"));
+        Assert.DoesNotContain(withEndpoint.Choices, c => c.Contains("OtlpProtocol"));
+        Assert.DoesNotContain((await PlanAsync(Host())).Choices, c => c.Contains("OtlpProtocol"));
+    }
+
+    [Fact]
     public async Task With_the_preflight_off_the_host_is_taken_to_run_everything_and_nothing_is_probed()
     {
         var host = Host(docker: false, ebpf: false);

@@ -55,7 +55,10 @@ public class LabSettingsTests
     [InlineData("--Lab19:Kubernetes:Namespace=monitoring", "Lab19:Kubernetes:Namespace 'monitoring' is one Beyla never instruments (its default exclusions): choose another.")]
     [InlineData("--Lab19:Kubernetes:Registry=https://registry.example.com", "Lab19:Kubernetes:Registry must be a registry host with an optional port and path, e.g. registry.example.com/lab19 (no scheme), not 'https://registry.example.com'.")]
     [InlineData("--Lab19:Kubernetes:ImageTag=1.0 beta", "Lab19:Kubernetes:ImageTag must be an image tag (letters, digits, '_', '.', '-', at most 128), not '1.0 beta'.")]
-    [InlineData("--Lab19:UserServicePrt=18080", "'UserServicePrt'")]
+    [InlineData("--Lab19:Agent:OtlpProtocol=http/json", "Lab19:Agent:OtlpProtocol must be grpc or http/protobuf, not 'http/json'.")]
+    [InlineData("--Lab19:Agent:OtlpProtocol=GRPC", "Lab19:Agent:OtlpProtocol must be grpc or http/protobuf, not 'GRPC'.")]
+    [InlineData("--Lab19:UserServicePrt=18080", "Lab19:UserServicePrt is not a setting; Lab19 has UserServicePort, PointServicePort, GrafanaPort, Instrumentation, Databases, DotnetTracePropagation, Observability, Beyla, Preflight, Agent, Kubernetes.")]
+    [InlineData("--Lab19:Beyla:Privilegd=false", "Lab19:Beyla:Privilegd is not a setting; Lab19:Beyla has Privileged, TracePrinter.")]
     [InlineData("--Lab19:UserServicePort=eighty", "'eighty'")]
     public void A_bad_value_is_refused_with_a_message_that_names_it(string arg, string message)
     {
@@ -63,6 +66,25 @@ public class LabSettingsTests
 
         Assert.StartsWith("Invalid Lab19 settings", error.Message);
         Assert.Contains(message, error.Message);
+    }
+
+    [Fact]
+    public void A_key_binds_in_any_case_as_configuration_keys_do_and_is_not_taken_for_an_unknown_one()
+    {
+        var lab = Read("--lab19:beyla:privileged=false", "--LAB19:AGENT:OTLPENDPOINT=http://collector:4317");
+
+        Assert.False(lab.Beyla.Privileged);
+        Assert.Equal("http://collector:4317", lab.Agent.OtlpEndpoint);
+    }
+
+    [Theory]
+    [InlineData("grpc")]
+    [InlineData("http/protobuf")]
+    public void The_agents_OTLP_protocol_is_one_its_exporter_accepts(string protocol)
+    {
+        // OpenTelemetry .NET's OTLP exporter reads OTEL_EXPORTER_OTLP_PROTOCOL as exactly these two; any other value it ignores, and sends grpc.
+        Assert.Equal(protocol, Read("--Lab19:Agent:OtlpEndpoint=http://collector:4317", $"--Lab19:Agent:OtlpProtocol={protocol}").Agent.OtlpProtocol);
+        Assert.Equal(["grpc", "http/protobuf"], LabSettings.AgentSettings.OtlpProtocols);
     }
 
     [Fact]

@@ -3,7 +3,7 @@ using Lab19.Tests.Infrastructure;
 
 namespace Lab19.Tests;
 
-/// <summary>The agent as the README hands it out: <c>dotnet publish Lab19.Agent -c Release -o DIR</c>, once per test run.</summary>
+/// <summary>The agent as docs/runtime-agent.md hands it out: <c>dotnet publish Lab19.Agent -c Release -o DIR</c>, once per test run.</summary>
 public sealed class PublishedAgent : IAsyncLifetime
 {
     private readonly string _folder = Directory.CreateTempSubdirectory("lab19-agent-").FullName;

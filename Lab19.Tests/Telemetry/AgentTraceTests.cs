@@ -90,7 +90,7 @@ public class AgentTraceTests(AgentLabFixture fixture)
             var mysql = trace.Where(s => s.Scope == "MySqlConnector" && s.ParentSpanId == pointServer.SpanId).ToList();
             Assert.Contains(mysql, s => Statement(s)?.StartsWith("SELECT", StringComparison.Ordinal) == true);
             Assert.All(mysql, s => Assert.Equal("point-service", s.Service));
-            // The names Beyla gives these statements (its rule, BeylaRules.SqlSpanName) are the ones the README's ebpf trace tree shows.
+            // The names Beyla gives these statements (its rule, BeylaRules.SqlSpanName) are the ones the ebpf trace tree in docs/beyla-under-aspire.md shows.
             Assert.All(mysql.Where(s => Statement(s)?.StartsWith("SELECT", StringComparison.Ordinal) == true),
                 s => Assert.Contains(("point-service", BeylaRules.SqlSpanName(Statement(s)!, "mysql")), TraceTreeTests.SqlSpansOfTheWalkthroughsTree()));
         }

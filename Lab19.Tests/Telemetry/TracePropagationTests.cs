@@ -59,7 +59,7 @@ public class TracePropagationTests(FakePointServiceFixture fixture)
         }
         // Each call carries a span id of its own. Beyla's header path gives each of user-service's client spans the span id of its
         // call's header (tpinjector.c, BeylaRules.SpanTree), so this is what makes them two spans, each the parent of one of
-        // point-service's server spans, as the README's trace tree shows.
+        // point-service's server spans, as the trace tree in docs/beyla-under-aspire.md shows.
         Assert.Equal(calls.Length, calls.Select(c => TraceparentHeader.Parse(c).SpanId).Distinct().Count());
     }
 
