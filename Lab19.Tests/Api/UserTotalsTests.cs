@@ -168,7 +168,7 @@ public class UserTotalsTests(LabFixture fixture)
         var userId = FreshUserId();
         var run = Guid.NewGuid().ToString("N");
         // Clients that hang up within a few milliseconds, 32 at a time, all on one user: their requests end while the server is anywhere
-        // in the write's batch (the look-up, the INSERTs, the total's row, the COMMIT).
+        // in the write's batch (the INSERTs, the total's row, the COMMIT).
         var sent = 0;
         await Parallel.ForAsync(0, 8000, new ParallelOptions { MaxDegreeOfParallelism = 32, CancellationToken = Ct }, async (i, ct) =>
         {

@@ -26,9 +26,10 @@ public partial class PointsDbContext
     /// </summary>
     public sealed record KeyedWrite(PointResponse? Created, KeyUse? Earlier);
 
+    // The record's id comes back in the INSERT's OK packet (MySqlCommand.LastInsertedId: the last non-zero one of the command, and the
+    // later statements generate none), not from a SELECT LAST_INSERT_ID() of its own.
     private const string InsertPoint = """
         INSERT INTO points (user_id, points, reason, created_at) VALUES (@userId, @points, @reason, @createdAt);
-        SELECT LAST_INSERT_ID();
         """;
 
     // Last before COMMIT: the user's row is locked for the shortest time.
@@ -38,12 +39,9 @@ public partial class PointsDbContext
 
     private const string AddPointSql = "START TRANSACTION;\n" + InsertPoint + "\n" + AddToTotal + "\nCOMMIT;";
 
-    // The look-up comes first, outside the transaction: a retry (the usual reason to see a key again) finds its answer there,
-    // and the INSERT of the key, which then fails as a duplicate, stops the command before anything is committed.
-    private const string AddPointOnceSql = """
-        SELECT k.request_hash, p.id, p.user_id, p.points, p.reason, p.created_at FROM idempotency_keys AS k INNER JOIN points AS p ON p.id = k.point_id WHERE k.key_hash = @keyHash;
-        START TRANSACTION;
-        """ + "\n" + InsertPoint + "\n" + """
+    // No look-up first: a new key (nearly every keyed POST) costs no extra statement. A key seen before (a retry) fails the key's INSERT
+    // as a duplicate, which stops the command before anything is committed; its record is then read (KeyUseAsync).
+    private const string AddPointOnceSql = "START TRANSACTION;\n" + InsertPoint + "\n" + """
         INSERT INTO idempotency_keys (key_hash, request_hash, point_id, created_at) VALUES (@keyHash, @requestHash, LAST_INSERT_ID(), @createdAt);
         """ + "\n" + AddToTotal + "\nCOMMIT;";
 
@@ -52,7 +50,7 @@ public partial class PointsDbContext
         Database.CreateExecutionStrategy().ExecuteAsync(async ct =>
         {
             using var command = AddPointCommand(point);
-            return await ExecuteWriteAsync(command, async (reader, ct) => await ReadCreatedAsync(reader, point, ct), ct);
+            return Created(point, await ExecuteWriteAsync(command, ct));
         }, ct);
 
     /// <summary>
@@ -65,25 +63,16 @@ public partial class PointsDbContext
         // The whole exchange is one unit of the retrying strategy: a retry after a commit whose answer was lost finds the key.
         Database.CreateExecutionStrategy().ExecuteAsync(async ct =>
         {
-            KeyUse? earlier = null;
             try
             {
                 using var command = AddPointOnceCommand(point, keyHash, requestHash);
-                return await ExecuteWriteAsync(command, async (reader, ct) =>
-                {
-                    if (await reader.ReadAsync(ct))
-                    {
-                        earlier = new KeyUse((byte[])reader.GetValue(0), ReadPoint(reader, 1));
-                    }
-                    await reader.NextResultAsync(ct);
-                    return new KeyedWrite(await ReadCreatedAsync(reader, point, ct), null);
-                }, ct);
+                return new KeyedWrite(Created(point, await ExecuteWriteAsync(command, ct)), null);
             }
             catch (MySqlException e) when (e.ErrorCode is MySqlErrorCode.DuplicateKeyEntry or MySqlErrorCode.CommandTimeoutExpired)
             {
-                // The key is stored (read above, or committed by the winner of a race since), or the INSERT waited on the key's index
-                // entry until the command timeout: another request holds the key and has not committed (its record cannot be read).
-                return new KeyedWrite(null, earlier ?? await KeyUseAsync(keyHash, ct));
+                // The key is stored (before, or by the winner of a race since), or the INSERT waited on the key's index entry until the
+                // command timeout: another request holds the key and has not committed (its record cannot be read).
+                return new KeyedWrite(null, await KeyUseAsync(keyHash, ct));
             }
         }, ct);
 
@@ -110,10 +99,10 @@ public partial class PointsDbContext
     }
 
     /// <summary>
-    /// Runs <paramref name="command"/> on the context's connection, reads its results with <paramref name="read"/> and then the rest,
-    /// through the COMMIT; on any failure rolls the transaction back before the connection is returned to the pool.
+    /// Runs <paramref name="command"/> on the context's connection through its COMMIT and returns the id of the record it inserted;
+    /// on any failure rolls the transaction back before the connection is returned to the pool.
     /// </summary>
-    private async Task<T> ExecuteWriteAsync<T>(MySqlCommand command, Func<MySqlDataReader, CancellationToken, Task<T>> read, CancellationToken ct)
+    private async Task<long> ExecuteWriteAsync(MySqlCommand command, CancellationToken ct)
     {
         await Database.OpenConnectionAsync(ct);
         try
@@ -124,23 +113,15 @@ public partial class PointsDbContext
             // Once sent, a write is not cancelled when its client goes away: MySqlConnector cancels with KILL QUERY, which stops the batch
             // wherever the server is, and a late one can hit the ROLLBACK below; that left transactions open on pooled connections, holding
             // a user's total (bench/README.md). The command timeout still bounds the write.
-            var uncancelled = CancellationToken.None;
             ct.ThrowIfCancellationRequested();
-            MySqlDataReader? reader = null;
             try
             {
-                reader = await command.ExecuteReaderAsync(uncancelled);
-                var result = await read(reader, uncancelled);
-                while (await reader.NextResultAsync(uncancelled))
-                {
-                    // a failure of a later statement is thrown here; the last one is the COMMIT
-                }
-                await reader.DisposeAsync();
-                return result;
+                // Reads every statement's answer: the first failing one is thrown here, the last one is the COMMIT's.
+                await command.ExecuteNonQueryAsync(CancellationToken.None);
+                return command.LastInsertedId;
             }
             catch
             {
-                await DisposeAfterFailureAsync(reader);
                 await RollBackAsync(connection);
                 throw;
             }
@@ -148,20 +129,6 @@ public partial class PointsDbContext
         finally
         {
             await Database.CloseConnectionAsync();
-        }
-    }
-
-    /// <summary>Closes the reader of a failed command; the command's own failure, not the reader's on a broken connection, is what the caller sees.</summary>
-    private static async Task DisposeAfterFailureAsync(MySqlDataReader? reader)
-    {
-        if (reader is null) return;
-        try
-        {
-            await reader.DisposeAsync();
-        }
-        catch (Exception e) when (e is MySqlException or InvalidOperationException or IOException)
-        {
-            // The connection broke with the command: RollBackAsync clears the pool, and the command's exception is rethrown.
         }
     }
 
@@ -181,14 +148,6 @@ public partial class PointsDbContext
         }
     }
 
-    private static async Task<PointResponse> ReadCreatedAsync(MySqlDataReader reader, NewPoint point, CancellationToken ct)
-    {
-        if (!await reader.ReadAsync(ct)) throw new InvalidOperationException("The INSERT returned no id.");
-        return new PointResponse(reader.GetInt64(0), point.UserId, point.Points, point.Reason, point.CreatedAt);
-    }
-
-    private static PointResponse ReadPoint(MySqlDataReader reader, int first) => new(
-        reader.GetInt64(first), reader.GetInt32(first + 1), reader.GetInt32(first + 2),
-        reader.IsDBNull(first + 3) ? null : reader.GetString(first + 3),
-        DateTime.SpecifyKind(reader.GetDateTime(first + 4), DateTimeKind.Utc));
+    private static PointResponse Created(NewPoint point, long id) =>
+        id > 0 ? new PointResponse(id, point.UserId, point.Points, point.Reason, point.CreatedAt) : throw new InvalidOperationException("The INSERT returned no id.");
 }
