@@ -16,7 +16,9 @@ public static class PointsDatabase
 
         // AddDbContextPool, not Aspire's client integration: Aspire.Pomelo.EntityFrameworkCore.MySql is not on the lab's package source.
         // The writes, whose lost races are expected outcomes, are sent past EF's command logging (PointsDbContext.Writes.cs).
-        builder.Services.AddDbContextPool<PointsDbContext>(o => o.UsePointsDatabase(connectionString));
+        // HandledFailureLogging: a connection open cancelled by a client that went away is logged at Debug, not as an Error.
+        builder.Services.AddHttpContextAccessor();
+        builder.Services.AddDbContextPool<PointsDbContext>((services, o) => o.UsePointsDatabase(connectionString).UseHandledFailureLogging(services));
         // A 503 for every command timeout, whether or not the server confirmed it stopped the statement.
         builder.Services.AddSingleton(new DatabaseFailures(e => IsAlsoTransient(e) || e is MySqlException { ErrorCode: MySqlErrorCode.CommandTimeoutExpired }));
         builder.AddDatabaseMigrator<PointsDbContext>(PointsSeed.SeedAsync);

@@ -15,10 +15,11 @@ public static class UsersDatabase
             ?? throw new InvalidOperationException("Connection string 'userdb' is missing."));
 
         // AddDbContextPool, not Aspire's client integration: Aspire.Npgsql.EntityFrameworkCore.PostgreSQL 13 needs EF Core 10, and Pomelo 9 keeps the lab on EF Core 9.
-        // A unique violation is a duplicate email, which CreateUser answers with 409: EF logs it at Debug, not as an Error.
+        // A unique violation is a duplicate email, which CreateUser answers with 409: EF logs it at Debug, not as an Error (so is a connection
+        // open cancelled by a client that went away).
+        builder.Services.AddHttpContextAccessor();
         builder.Services.AddDbContextPool<UsersDbContext>((services, o) => o.UseUsersDatabase(connectionString)
-            .UseLoggerFactory(new HandledFailureLogging(services.GetRequiredService<ILoggerFactory>(),
-                e => e is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation })));
+            .UseHandledFailureLogging(services, e => e is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation }));
         // Npgsql's own rule is the strategy's: a command timeout (TimeoutException inside) and a broken connection are transient.
         builder.Services.AddSingleton(new DatabaseFailures(e => e is NpgsqlException { IsTransient: true }));
         builder.AddDatabaseMigrator<UsersDbContext>(UsersSeed.SeedAsync);
