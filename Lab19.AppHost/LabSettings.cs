@@ -186,6 +186,11 @@ internal sealed record LabSettings
         {
             yield return $"{Section}:Kubernetes:{problem}";
         }
+        if (Agent.OtlpEndpoint is { } endpoint && !(Uri.TryCreate(endpoint, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https"))
+        {
+            // The agent's exporter takes OTEL_EXPORTER_OTLP_ENDPOINT as an absolute URI; anything else would fail each service at its start.
+            yield return $"{Section}:Agent:OtlpEndpoint must be an http or https URL, e.g. http://collector:4317, not '{endpoint}'.";
+        }
         if (Agent.OtlpProtocol is { } protocol && !AgentSettings.OtlpProtocols.Contains(protocol))
         {
             yield return $"{Section}:Agent:OtlpProtocol must be {string.Join(" or ", AgentSettings.OtlpProtocols)}, not '{protocol}'.";

@@ -176,7 +176,21 @@ internal sealed record LabPlan
             leftOut.Add(new("k6", "Docker not reachable", IsError: false,
                 [$"k6 runs in a container, and no Docker engine answered ({dockerWhy}). Send requests yourself, e.g. curl http://localhost:{lab.UserServicePort}/api/v1/users/1"]));
         }
-        choices.Add($"telemetry: {(observability ? $"lgtm (Grafana on http://localhost:{lab.GrafanaPort})" : mode == InstrumentationMode.Ebpf ? "none (observability is off)" : "this dashboard (Traces, Metrics, Structured logs)")}");
+        var grafana = $"lgtm (Grafana on http://localhost:{lab.GrafanaPort})";
+        var telemetry = observability ? grafana : mode == InstrumentationMode.Ebpf ? "none (observability is off)" : "this dashboard (Traces, Metrics, Structured logs)";
+        if (lab.Agent.OtlpEndpoint is { } endpoint)
+        {
+            // The agent sends to the endpoint instead of lgtm or the dashboard (Instrumentation/InstrumentationBuilderExtensions.cs); Beyla still sends to lgtm.
+            var agentTo = $"the runtime agent's to {endpoint} ({lab.Agent.OtlpProtocol ?? LabSettings.AgentSettings.DefaultOtlpProtocol}, Lab19:Agent:OtlpEndpoint)";
+            telemetry = mode switch
+            {
+                InstrumentationMode.Ebpf => $"{telemetry}; Lab19:Agent:OtlpEndpoint is ignored: no runtime agent runs",
+                InstrumentationMode.Hybrid when observability => $"{agentTo}; Beyla's to {grafana}",
+                _ when observability => $"{agentTo}; {grafana} runs but receives none of it",
+                _ => agentTo,
+            };
+        }
+        choices.Add($"telemetry: {telemetry}");
 
         return new LabPlan
         {

@@ -184,6 +184,26 @@ public class LabPlanTests
     }
 
     [Fact]
+    public async Task The_telemetry_line_names_the_agents_OTLP_endpoint_where_the_agent_runs()
+    {
+        static LabSettings To(string instrumentation, string? protocol = null, bool observability = true) => new()
+        {
+            Instrumentation = instrumentation,
+            Observability = new() { Enabled = observability },
+            Agent = new() { OtlpEndpoint = "http://collector:4318", OtlpProtocol = protocol },
+        };
+
+        Assert.Contains("telemetry: the runtime agent's to http://collector:4318 (http/protobuf, Lab19:Agent:OtlpEndpoint); lgtm (Grafana on http://localhost:3000) runs but receives none of it",
+            (await PlanAsync(Host(), To("agent", "http/protobuf"))).Choices);
+        Assert.Contains("telemetry: the runtime agent's to http://collector:4318 (grpc, Lab19:Agent:OtlpEndpoint)",
+            (await PlanAsync(Host(), To("agent", observability: false))).Choices);
+        Assert.Contains("telemetry: the runtime agent's to http://collector:4318 (grpc, Lab19:Agent:OtlpEndpoint); Beyla's to lgtm (Grafana on http://localhost:3000)",
+            (await PlanAsync(Host(), To("hybrid"))).Choices);
+        Assert.Contains("telemetry: lgtm (Grafana on http://localhost:3000); Lab19:Agent:OtlpEndpoint is ignored: no runtime agent runs",
+            (await PlanAsync(Host(), To("ebpf"))).Choices);
+    }
+
+    [Fact]
     public async Task With_the_preflight_off_the_host_is_taken_to_run_everything_and_nothing_is_probed()
     {
         var host = Host(docker: false, ebpf: false);

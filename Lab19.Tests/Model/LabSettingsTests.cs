@@ -55,6 +55,8 @@ public class LabSettingsTests
     [InlineData("--Lab19:Kubernetes:Namespace=monitoring", "Lab19:Kubernetes:Namespace 'monitoring' is one Beyla never instruments (its default exclusions): choose another.")]
     [InlineData("--Lab19:Kubernetes:Registry=https://registry.example.com", "Lab19:Kubernetes:Registry must be a registry host with an optional port and path, e.g. registry.example.com/lab19 (no scheme), not 'https://registry.example.com'.")]
     [InlineData("--Lab19:Kubernetes:ImageTag=1.0 beta", "Lab19:Kubernetes:ImageTag must be an image tag (letters, digits, '_', '.', '-', at most 128), not '1.0 beta'.")]
+    [InlineData("--Lab19:Agent:OtlpEndpoint=collector:4317", "Lab19:Agent:OtlpEndpoint must be an http or https URL, e.g. http://collector:4317, not 'collector:4317'.")]
+    [InlineData("--Lab19:Agent:OtlpEndpoint=/v1/traces", "Lab19:Agent:OtlpEndpoint must be an http or https URL, e.g. http://collector:4317, not '/v1/traces'.")]
     [InlineData("--Lab19:Agent:OtlpProtocol=http/json", "Lab19:Agent:OtlpProtocol must be grpc or http/protobuf, not 'http/json'.")]
     [InlineData("--Lab19:Agent:OtlpProtocol=GRPC", "Lab19:Agent:OtlpProtocol must be grpc or http/protobuf, not 'GRPC'.")]
     [InlineData("--Lab19:UserServicePrt=18080", "Lab19:UserServicePrt is not a setting; Lab19 has UserServicePort, PointServicePort, GrafanaPort, Instrumentation, Databases, DotnetTracePropagation, Observability, Beyla, Preflight, Agent, Kubernetes.")]
