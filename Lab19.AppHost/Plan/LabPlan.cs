@@ -22,8 +22,58 @@ internal sealed record LeftOut(string Resource, string State, bool IsError, IRea
 /// <summary>What the host offers the lab: the preflight (null when it did not run) and the database servers installed on it.</summary>
 internal sealed record HostFacts(PreflightReport? Preflight, LocalServerSearch<LocalPostgres> Postgres, LocalServerSearch<LocalMySql> MySql)
 {
-    public static async Task<HostFacts> ProbeAsync(IHostProbe probe, bool runPreflight, CancellationToken cancellationToken = default) =>
-        new(runPreflight ? await BeylaPreflight.RunAsync(probe, cancellationToken) : null, LocalPostgres.Find(probe), LocalMySql.Find(probe));
+    /// <summary>The label the test suite's stand-ins for the database images carry (Lab19.Tests/StandInImages/), and the one saying what each runs.</summary>
+    public const string StandInLabel = "lab19.stand-in", StandInServerLabel = "lab19.stand-in.server";
+
+    /// <summary>
+    /// Images in the local Docker engine that are the test suite's stand-ins, by reference (e.g. mysql:8.4), with what each runs: where
+    /// no registry was reachable, the container-mode test leaves them under the official images' references, and a later run would use them.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> StandIns { get; init; } = new Dictionary<string, string>();
+
+    public static async Task<HostFacts> ProbeAsync(IHostProbe probe, bool runPreflight, CancellationToken cancellationToken = default)
+    {
+        var preflight = runPreflight ? await BeylaPreflight.RunAsync(probe, cancellationToken) : null;
+        return new(preflight, LocalPostgres.Find(probe), LocalMySql.Find(probe))
+        {
+            StandIns = preflight?.DockerReachable == true ? await StandInsAsync(probe, cancellationToken) : new Dictionary<string, string>(),
+        };
+    }
+
+    /// <summary>A warning for each container of <paramref name="resources"/> whose image is one of <see cref="StandIns"/>.</summary>
+    public IEnumerable<string> StandInWarnings(IEnumerable<IResource> resources)
+    {
+        foreach (var resource in resources)
+        {
+            if (resource.TryGetContainerImageName(out var image) && StandIns.TryGetValue(Short(image), out var runs))
+            {
+                yield return $"{resource.Name}: the image {Short(image)} in the local Docker engine is a stand-in the test suite built ({runs}), not the official image. " +
+                    $"To run the official one, remove the stand-ins: docker images --quiet --filter label={StandInLabel} | xargs -r docker rmi -f";
+            }
+        }
+    }
+
+    private static async Task<Dictionary<string, string>> StandInsAsync(IHostProbe probe, CancellationToken cancellationToken)
+    {
+        var list = await probe.RunAsync("docker", ["images", "--filter", $"label={StandInLabel}", "--format", "{{.Repository}}:{{.Tag}}"], BeylaPreflight.DockerTimeout, cancellationToken);
+        var references = list.ExitCode == 0
+            ? list.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Where(r => !r.Contains("<none>", StringComparison.Ordinal)).ToList()
+            : [];
+        var standIns = new Dictionary<string, string>();
+        foreach (var reference in references)
+        {
+            var inspect = await probe.RunAsync("docker", ["image", "inspect", "--format", $"{{{{index .Config.Labels \"{StandInServerLabel}\"}}}}", reference], BeylaPreflight.DockerTimeout, cancellationToken);
+            standIns[Short(reference)] = inspect.ExitCode == 0 && inspect.StandardOutput.Trim() is { Length: > 0 } runs ? runs : "not the official server";
+        }
+        return standIns;
+    }
+
+    /// <summary>An image reference as the Docker CLI lists it: docker.io/library/mysql:8.4 is mysql:8.4.</summary>
+    private static string Short(string reference)
+    {
+        var name = reference.StartsWith("docker.io/", StringComparison.Ordinal) ? reference["docker.io/".Length..] : reference;
+        return name.StartsWith("library/", StringComparison.Ordinal) ? name["library/".Length..] : name;
+    }
 
     /// <summary>Nothing asked of the host (publish mode): no preflight, so containers are assumed, and no database server searched.</summary>
     public static HostFacts NotProbed { get; } = new(null, new(null, NotSearched), new(null, NotSearched));

@@ -50,6 +50,10 @@ internal static class LabPlanBuilderExtensions
             {
                 logger.LogInformation("{Choice}", choice);
             }
+            foreach (var standIn in facts.StandInWarnings(e.Model.Resources))
+            {
+                logger.LogWarning("{StandIn}", standIn);
+            }
             return Task.CompletedTask;
         });
         return plan;

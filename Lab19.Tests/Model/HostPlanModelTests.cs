@@ -99,4 +99,31 @@ public class HostPlanModelTests
             Assert.Equal("http://localhost:18889", env["OTEL_EXPORTER_OTLP_ENDPOINT"]);
         }
     }
+
+    [Fact]
+    public async Task A_database_image_that_is_the_test_suites_stand_in_is_named_in_a_warning()
+    {
+        const string mariaDb = "MariaDB 10.11 from Debian's mariadb-server-core, in place of MySQL";
+        static FakeHostProbe EngineListing(string images) => new()
+        {
+            DockerCommand = (args, _) => Task.FromResult<CommandResult>(args[0] switch
+            {
+                "info" => new(0, FakeHostProbe.DockerInfo(), ""),
+                "images" => new(0, images, ""),
+                _ => new(0, args[^1] == "mysql:8.4" ? mariaDb + "\n" : "\n", ""),
+            }),
+        };
+        await using var builder = await ModelAsync(); // databases in containers
+
+        var withStandIns = EngineListing("mysql:8.4\nlab19/stand-in:mysql\n");
+        var facts = await HostFacts.ProbeAsync(withStandIns, runPreflight: true, TestContext.Current.CancellationToken);
+        Assert.Equal(mariaDb, facts.StandIns["mysql:8.4"]);
+        var warning = Assert.Single(facts.StandInWarnings(builder.Resources));
+        Assert.Equal($"point-db: the image mysql:8.4 in the local Docker engine is a stand-in the test suite built ({mariaDb}), not the official image. " +
+            "To run the official one, remove the stand-ins: docker images --quiet --filter label=lab19.stand-in | xargs -r docker rmi -f", warning);
+
+        var clean = EngineListing("");
+        Assert.Empty((await HostFacts.ProbeAsync(clean, runPreflight: true, TestContext.Current.CancellationToken)).StandInWarnings(builder.Resources));
+        Assert.Equal(["docker info --format {{json .}}", "docker images --filter label=lab19.stand-in --format {{.Repository}}:{{.Tag}}"], clean.Commands);
+    }
 }
