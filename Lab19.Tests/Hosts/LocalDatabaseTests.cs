@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Text.Json;
 using Lab19.Tests.Infrastructure;
+using Microsoft.Extensions.Configuration.UserSecrets;
 using Microsoft.Extensions.DependencyInjection;
 using MySqlConnector;
 using Npgsql;
@@ -151,6 +153,26 @@ public sealed class LocalDatabaseTests : IDisposable
             Assert.Equal(42, await PostgresScalarAsync(again, "SELECT id FROM kept"));
             Assert.Equal(43, await MySqlScalarAsync(again, "SELECT id FROM kept"));
         }
+    }
+
+    [Fact]
+    public async Task The_passwords_it_generates_go_into_the_test_runs_own_user_secrets_never_a_developers()
+    {
+        static async Task<string?> ReadAsync(string file) => File.Exists(file) ? await File.ReadAllTextAsync(file, Ct) : null;
+        var developers = await ReadAsync(UserSecretsOfTests.DevelopersFile);
+
+        // The graph's password parameters are generated (none is configured), and Aspire saves each one it generates.
+        var builder = Graph();
+        using var app = builder.Build();
+        var passwords = builder.Resources.OfType<LocalDatabaseServerResource>().Select(server => server.PasswordParameter).ToList();
+        Assert.Equal(["user-db-password", "point-db-password"], passwords.Select(p => p.Name));
+        var values = new Dictionary<string, string?>();
+        foreach (var password in passwords) values[password.Name] = await password.GetValueAsync(Ct);
+
+        Assert.Equal(developers, await ReadAsync(UserSecretsOfTests.DevelopersFile));
+        var ownStore = PathHelper.GetSecretsPathFromSecretsId(UserSecretsOfTests.Id);
+        var saved = JsonDocument.Parse(await File.ReadAllTextAsync(ownStore, Ct)).RootElement;
+        Assert.All(values, v => Assert.Equal(v.Value, saved.GetProperty($"Parameters:{v.Key}").GetString()));
     }
 
     [Fact]

@@ -179,6 +179,8 @@ internal sealed partial class AppHostProcess : IAsyncDisposable
         psi.Environment[TagVariable] = tag;
         // The user's data folder: a test's own, so a developer's lab data is never touched (and never found).
         psi.Environment["XDG_DATA_HOME"] = dataHome;
+        // and the user secrets the generated passwords go into (UserSecretsOfTests): ASPIRE_ variables were stripped above.
+        psi.Environment[UserSecretsOfTests.Variable] = UserSecretsOfTests.Id;
         return psi;
     }
 
