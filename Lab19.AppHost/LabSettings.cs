@@ -83,6 +83,9 @@ internal sealed record LabSettings
 
         /// <summary>How the agent reaches <see cref="OtlpEndpoint"/> (<see cref="DefaultOtlpProtocol"/> when unset); without an endpoint it is ignored.</summary>
         public string? OtlpProtocol { get; init; }
+
+        /// <summary>The protocol the agent uses with <see cref="OtlpEndpoint"/>: <see cref="OtlpProtocol"/>, else <see cref="DefaultOtlpProtocol"/>.</summary>
+        public string EndpointProtocol() => OtlpProtocol ?? DefaultOtlpProtocol; // a method: the settings' properties are their keys
     }
 
     /// <summary>What the Kubernetes manifests name that the AppHost's model does not: where the lab is deployed and where its images are (Kubernetes/).</summary>
@@ -104,7 +107,7 @@ internal sealed record LabSettings
         var unknown = UnknownKeys(configuration.GetSection(Section), typeof(LabSettings)).ToList();
         if (unknown.Count > 0)
         {
-            throw new InvalidOperationException($"Invalid {Section} settings:{string.Concat(unknown.Select(p => $"{Environment.NewLine}  {p}"))}");
+            throw Invalid(unknown);
         }
         LabSettings? settings;
         try
@@ -146,10 +149,12 @@ internal sealed record LabSettings
     public LabSettings Validate()
     {
         var problems = Problems().ToList();
-        return problems.Count == 0
-            ? this
-            : throw new InvalidOperationException($"Invalid {Section} settings:{string.Concat(problems.Select(p => $"{Environment.NewLine}  {p}"))}");
+        return problems.Count == 0 ? this : throw Invalid(problems);
     }
+
+    /// <summary>The exception that stops the AppHost, one line per problem.</summary>
+    private static InvalidOperationException Invalid(IEnumerable<string> problems) =>
+        new($"Invalid {Section} settings:{string.Concat(problems.Select(p => $"{Environment.NewLine}  {p}"))}");
 
     /// <summary>Whether a mode setting is "auto" (any case).</summary>
     public static bool IsAuto(string value) => value.Trim().Equals("auto", StringComparison.OrdinalIgnoreCase);

@@ -51,6 +51,6 @@ internal static class InstrumentationBuilderExtensions
                 env.Remove(key);
             }
             env["OTEL_EXPORTER_OTLP_ENDPOINT"] = agent.OtlpEndpoint is { } endpoint ? endpoint : lgtm!.OtlpGrpcEndpoint;
-            env["OTEL_EXPORTER_OTLP_PROTOCOL"] = agent.OtlpEndpoint is not null ? agent.OtlpProtocol ?? LabSettings.AgentSettings.DefaultOtlpProtocol : "grpc";
+            env["OTEL_EXPORTER_OTLP_PROTOCOL"] = agent.OtlpEndpoint is not null ? agent.EndpointProtocol() : "grpc";
         });
 }

@@ -231,7 +231,7 @@ internal sealed record LabPlan
         if (lab.Agent.OtlpEndpoint is { } endpoint)
         {
             // The agent sends to the endpoint instead of lgtm or the dashboard (Instrumentation/InstrumentationBuilderExtensions.cs); Beyla still sends to lgtm.
-            var agentTo = $"the runtime agent's to {endpoint} ({lab.Agent.OtlpProtocol ?? LabSettings.AgentSettings.DefaultOtlpProtocol}, Lab19:Agent:OtlpEndpoint)";
+            var agentTo = $"the runtime agent's to {endpoint} ({lab.Agent.EndpointProtocol()}, Lab19:Agent:OtlpEndpoint)";
             telemetry = mode switch
             {
                 InstrumentationMode.Ebpf => $"{telemetry}; Lab19:Agent:OtlpEndpoint is ignored: no runtime agent runs",

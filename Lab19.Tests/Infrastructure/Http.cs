@@ -54,6 +54,30 @@ public static class Http
     public static HttpRequestMessage Request(HttpMethod method, string path, HttpContent? content = null) =>
         new(method, path) { Content = content };
 
+    /// <summary>
+    /// Sends <paramref name="count"/> requests (<paramref name="send"/> gets each one's number and its token), 32 at a time, from clients
+    /// that each hang up after a random 1 ms to <paramref name="maxMilliseconds"/>: their requests end while a service is anywhere in its
+    /// work. Returns how many hung up before their answer.
+    /// </summary>
+    public static async Task<int> HangUpAsync(int count, int maxMilliseconds, Func<int, CancellationToken, Task<HttpResponseMessage>> send)
+    {
+        var hungUp = 0;
+        await Parallel.ForAsync(0, count, new ParallelOptions { MaxDegreeOfParallelism = 32, CancellationToken = TestContext.Current.CancellationToken }, async (i, ct) =>
+        {
+            using var hangUp = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            hangUp.CancelAfter(TimeSpan.FromMilliseconds(Random.Shared.Next(1, maxMilliseconds)));
+            try
+            {
+                (await send(i, hangUp.Token)).Dispose();
+            }
+            catch (OperationCanceledException) when (hangUp.IsCancellationRequested && !ct.IsCancellationRequested)
+            {
+                Interlocked.Increment(ref hungUp); // the client went away, as meant
+            }
+        });
+        return hungUp;
+    }
+
     /// <summary><c>POST /api/v1/points</c> with <paramref name="body"/>, and with an <c>Idempotency-Key</c> header sent as is when <paramref name="key"/> is given.</summary>
     public static HttpRequestMessage AddPoints(object body, string? key = null)
     {
